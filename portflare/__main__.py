@@ -1,0 +1,3 @@
+from portflare.cli.main import cli
+
+cli()

@@ -1,0 +1,1 @@
+"""The ``portflare`` command line."""

@@ -1,0 +1,551 @@
+"""wrangler.toml / wrangler.jsonc → one typed, frozen ``Config``.
+
+Parsing validates (one clear error naming the file and the key) and warns about unknown keys; nothing here
+opens a backend or imports the Worker (that is ``portflare.runtime``'s job).
+
+``[env.NAME]`` follows wrangler: inheritable keys (``main``, ``compatibility_*``, ``triggers``, ``assets``,
+...) fall back to the top level, bindings and ``vars`` do not (an environment that wants a KV namespace
+declares it again), and ``name`` becomes ``<name>-<env>`` unless the environment sets one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from portflare.errors import ConfigError
+
+log = logging.getLogger("portflare.config")
+
+CONFIG_FILES = ("wrangler.toml", "wrangler.jsonc", "wrangler.json")
+
+HTML_HANDLING = ("auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none")
+NOT_FOUND_HANDLING = ("none", "404-page", "single-page-application")
+
+
+@dataclass(frozen=True)
+class KVNamespace:
+    binding: str
+    id: str
+    preview_id: str | None = None
+
+
+@dataclass(frozen=True)
+class D1Database:
+    binding: str
+    database_name: str
+    database_id: str
+    migrations_dir: str = "migrations"
+    migrations_table: str = "d1_migrations"
+    preview_database_id: str | None = None
+
+
+@dataclass(frozen=True)
+class R2Bucket:
+    binding: str
+    bucket_name: str
+    jurisdiction: str | None = None
+    preview_bucket_name: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueProducer:
+    binding: str
+    queue: str
+    delivery_delay: int = 0
+
+
+@dataclass(frozen=True)
+class QueueConsumer:
+    # Defaults are production's (10 / 5 s / 3), not Miniflare's (5 / 1 s / 2): see docs/compat.md.
+    queue: str
+    max_batch_size: int = 10
+    max_batch_timeout: float = 5
+    max_retries: int = 3
+    dead_letter_queue: str | None = None
+    max_concurrency: int | None = None
+    retry_delay: int = 0
+
+
+@dataclass(frozen=True)
+class DurableObjectBinding:
+    name: str
+    class_name: str
+    script_name: str | None = None
+
+
+@dataclass(frozen=True)
+class DurableObjectMigration:
+    tag: str
+    new_classes: tuple[str, ...] = ()
+    new_sqlite_classes: tuple[str, ...] = ()
+    deleted_classes: tuple[str, ...] = ()
+    renamed_classes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceBinding:
+    binding: str
+    service: str
+    entrypoint: str | None = None
+
+
+@dataclass(frozen=True)
+class Assets:
+    directory: Path | None
+    binding: str | None = None
+    run_worker_first: bool | tuple[str, ...] = False
+    html_handling: str = "auto-trailing-slash"
+    not_found_handling: str = "none"
+
+
+@dataclass(frozen=True)
+class Hyperdrive:
+    binding: str
+    id: str
+    local_connection_string: str | None = None
+
+
+@dataclass(frozen=True)
+class AnalyticsEngineDataset:
+    binding: str
+    dataset: str | None = None
+
+
+@dataclass(frozen=True)
+class VectorizeIndex:
+    binding: str
+    index_name: str
+
+
+@dataclass(frozen=True)
+class Config:
+    """A Worker project's configuration, for one environment."""
+
+    path: Path  # the wrangler file
+    root: Path  # the directory holding it; relative paths resolve against it
+    name: str
+    main: Path
+    compatibility_date: str | None = None
+    compatibility_flags: tuple[str, ...] = ()
+    env_name: str | None = None
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    kv_namespaces: tuple[KVNamespace, ...] = ()
+    d1_databases: tuple[D1Database, ...] = ()
+    r2_buckets: tuple[R2Bucket, ...] = ()
+    queue_producers: tuple[QueueProducer, ...] = ()
+    queue_consumers: tuple[QueueConsumer, ...] = ()
+    crons: tuple[str, ...] = ()
+    durable_objects: tuple[DurableObjectBinding, ...] = ()
+    migrations: tuple[DurableObjectMigration, ...] = ()
+    services: tuple[ServiceBinding, ...] = ()
+    assets: Assets | None = None
+    hyperdrive: tuple[Hyperdrive, ...] = ()
+    analytics_engine_datasets: tuple[AnalyticsEngineDataset, ...] = ()
+    vectorize: tuple[VectorizeIndex, ...] = ()
+    ai_binding: str | None = None
+
+    def has_flag(self, flag: str) -> bool:
+        return flag in self.compatibility_flags
+
+    @property
+    def legacy_global_handlers(self) -> bool:
+        """Whether module-level ``on_fetch``-style handlers are honoured.
+
+        ``python_no_global_handlers`` is on by default from 2025-08-14; ``disable_python_no_global_handlers``
+        opts out. We stay lenient: a module with no ``Default`` class still has its ``on_*`` handlers used
+        (they are the only way such a Worker could run), and the flag only decides which wins when both exist
+        (the class does, as on Cloudflare).
+        """
+        if self.has_flag("disable_python_no_global_handlers"):
+            return True
+        if self.has_flag("python_no_global_handlers"):
+            return False
+        return (self.compatibility_date or "9999-99-99") < "2025-08-14"
+
+    def d1(self, name: str) -> D1Database:
+        """A D1 database named by its binding or its database_name, as wrangler accepts both."""
+        for db in self.d1_databases:
+            if name in (db.binding, db.database_name):
+                return db
+        known = ", ".join(f"{d.binding} ({d.database_name})" for d in self.d1_databases) or "none"
+        raise ConfigError(f"{self.path}: no D1 database named '{name}' (configured: {known})")
+
+    def kv(self, name: str) -> KVNamespace:
+        for ns in self.kv_namespaces:
+            if name in (ns.binding, ns.id):
+                return ns
+        known = ", ".join(ns.binding for ns in self.kv_namespaces) or "none"
+        raise ConfigError(f"{self.path}: no KV namespace named '{name}' (configured: {known})")
+
+    def r2(self, name: str) -> R2Bucket:
+        for bucket in self.r2_buckets:
+            if name in (bucket.binding, bucket.bucket_name):
+                return bucket
+        known = ", ".join(f"{b.binding} ({b.bucket_name})" for b in self.r2_buckets) or "none"
+        raise ConfigError(f"{self.path}: no R2 bucket named '{name}' (configured: {known})")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Locating and reading files
+
+def find_config_file(path: Path) -> Path:
+    """``path`` itself if it is a file, else the first wrangler config file inside it."""
+    if path.is_file():
+        return path
+    for candidate in CONFIG_FILES:
+        if (path / candidate).is_file():
+            return path / candidate
+    raise ConfigError(f"{path}: no wrangler.toml, wrangler.jsonc or wrangler.json found")
+
+
+def read_raw(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        else:
+            import json5  # comments and trailing commas, as wrangler's JSONC parser accepts
+
+            data = json5.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot parse: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a table/object")
+    return data
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """``KEY=value`` lines as wrangler reads ``.dev.vars`` (dotenv: comments, quotes, ``export``)."""
+    values: dict[str, str] = {}
+    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"{path}:{lineno}: expected KEY=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            quote, value = value[0], value[1:-1]
+            if quote == '"':
+                value = value.encode("utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8")
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    return values
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Validation helpers: each names the file and the key path of what is wrong
+
+T = TypeVar("T")
+
+
+class _Reader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {problem}")
+
+    def str_(self, table: Mapping[str, Any], key: str, where: str, *, default: str | None = None,
+             required: bool = False) -> str | None:
+        value = table.get(key, default)
+        if value is None:
+            if required:
+                raise self.fail(f"{where}{key}", "is required")
+            return None
+        if not isinstance(value, str):
+            raise self.fail(f"{where}{key}", f"expected a string, got {type(value).__name__}")
+        return value
+
+    def req(self, table: Mapping[str, Any], key: str, where: str) -> str:
+        value = self.str_(table, key, where, required=True)
+        assert value is not None
+        return value
+
+    def int_(self, table: Mapping[str, Any], key: str, where: str, default: int) -> int:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.fail(f"{where}{key}", f"expected a non-negative integer, got {value!r}")
+        return value
+
+    def number(self, table: Mapping[str, Any], key: str, where: str, default: float) -> float:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise self.fail(f"{where}{key}", f"expected a non-negative number, got {value!r}")
+        return value
+
+    def str_list(self, table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{where}{key}", "expected a list of strings")
+        return tuple(value)
+
+    def table(self, data: Mapping[str, Any], key: str, where: str = "") -> Mapping[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(f"{where}{key}", "expected a table/object")
+        return value
+
+    def entries(self, data: Mapping[str, Any], key: str, build: Callable[[Mapping[str, Any], str], T],
+                where: str = "") -> tuple[T, ...]:
+        value = data.get(key, [])
+        if isinstance(value, dict):  # `[kv_namespaces]` written as one table instead of a list of them
+            value = [value]
+        if not isinstance(value, list):
+            raise self.fail(f"{where}{key}", "expected a list of tables/objects")
+        built = []
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise self.fail(f"{where}{key}[{i}]", "expected a table/object")
+            built.append(build(item, f"{where}{key}[{i}]."))
+        return tuple(built)
+
+
+# Keys wrangler knows that portflare reads (the rest of wrangler's keys are accepted and ignored quietly).
+_READ_KEYS = {
+    "name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "d1_databases",
+    "r2_buckets", "queues", "triggers", "durable_objects", "migrations", "services", "assets", "hyperdrive",
+    "analytics_engine_datasets", "vectorize", "ai", "env",
+}
+_WRANGLER_KEYS_IGNORED = {
+    "$schema", "account_id", "workers_dev", "preview_urls", "routes", "route", "build", "rules", "observability",
+    "placement", "limits", "logpush", "tail_consumers", "upload_source_maps", "minify", "node_compat",
+    "keep_vars", "send_metrics", "dev", "site", "usage_model", "find_additional_modules",
+    "preserve_file_names", "base_dir", "no_bundle", "define", "alias", "legacy_env", "jsx_factory",
+    "jsx_fragment", "tsconfig", "wasm_modules", "text_blobs", "data_blobs", "unsafe", "mtls_certificates",
+    "browser", "dispatch_namespaces", "send_email", "workflows", "logfwdr", "pipelines", "images",
+    "version_metadata", "secrets_store_secrets", "unsafe_hello_world", "ratelimits", "containers",
+    "streaming_tail_consumers", "keep_names", "python_modules", "first_party_worker", "zone_id",
+    "compliance_region", "wasm", "cloudchamber", "secrets", "exports", "vpc_services", "worker_loaders",
+}
+# Keys an [env.NAME] section does not inherit from the top level (wrangler's "non-inheritable" keys).
+_NON_INHERITABLE = {
+    "vars", "kv_namespaces", "d1_databases", "r2_buckets", "queues", "durable_objects", "services",
+    "hyperdrive", "analytics_engine_datasets", "vectorize", "ai", "define", "workflows", "send_email",
+}
+
+
+def _merge_env(raw: dict[str, Any], env_name: str | None, reader: _Reader) -> dict[str, Any]:
+    if env_name is None:
+        return raw
+    envs = reader.table(raw, "env")
+    if env_name not in envs:
+        known = ", ".join(sorted(envs)) or "none"
+        raise reader.fail(f"env.{env_name}", f"no such environment (defined: {known})")
+    section = envs[env_name]
+    if not isinstance(section, dict):
+        raise reader.fail(f"env.{env_name}", "expected a table/object")
+    merged = {k: v for k, v in raw.items() if k not in _NON_INHERITABLE and k != "env"}
+    merged["name"] = section.get("name") or f"{raw.get('name', 'worker')}-{env_name}"
+    for key in _NON_INHERITABLE:
+        if key in raw and key not in section:
+            log.warning("%s: '%s' exists at the top level but not in env.%s: it is not inherited "
+                        "(as in wrangler)", reader.path, key, env_name)
+    merged.update({k: v for k, v in section.items() if k != "name"})
+    return merged
+
+
+def _warn_unknown(raw: Mapping[str, Any], reader: _Reader, where: str = "") -> None:
+    for key in raw:
+        if key not in _READ_KEYS and key not in _WRANGLER_KEYS_IGNORED:
+            log.warning("%s: unknown key '%s%s' ignored", reader.path, where, key)
+
+
+def load_config(path: str | os.PathLike[str], *, env_name: str | None = None,
+                environ: Mapping[str, str] | None = None) -> Config:
+    """Read a project's wrangler config (a file, or a directory holding one) for one environment."""
+    config_path = find_config_file(Path(path).resolve())
+    root = config_path.parent
+    reader = _Reader(config_path)
+    raw_all = read_raw(config_path)
+    _warn_unknown(raw_all, reader)
+    raw = _merge_env(raw_all, env_name, reader)
+    if env_name is not None:
+        _warn_unknown(raw, reader, f"env.{env_name}.")
+
+    main = reader.req(raw, "main", "")
+    if not main.endswith(".py"):
+        raise reader.fail("main", f"'{main}' is not a Python module (Python Workers need a .py main)")
+    main_path = (root / main).resolve()
+
+    flags = reader.str_list(raw, "compatibility_flags", "")
+    compat_date = reader.str_(raw, "compatibility_date", "")
+
+    vars_ = dict(reader.table(raw, "vars"))
+    for key, value in vars_.items():
+        if not isinstance(value, (str, int, float, bool, dict, list)):
+            raise reader.fail(f"vars.{key}", f"unsupported value {value!r}")
+
+    secrets = _read_secrets(root, env_name, vars_, environ if environ is not None else os.environ)
+
+    queues = reader.table(raw, "queues")
+    triggers = reader.table(raw, "triggers")
+    do = reader.table(raw, "durable_objects")
+    ai = reader.table(raw, "ai")
+
+    return Config(
+        path=config_path,
+        root=root,
+        name=reader.str_(raw, "name", "", default=root.name) or root.name,
+        main=main_path,
+        compatibility_date=compat_date,
+        compatibility_flags=flags,
+        env_name=env_name,
+        vars=vars_,
+        secrets=secrets,
+        kv_namespaces=reader.entries(raw, "kv_namespaces", lambda t, w: KVNamespace(
+            binding=reader.req(t, "binding", w),
+            id=reader.str_(t, "id", w) or reader.req(t, "binding", w),
+            preview_id=reader.str_(t, "preview_id", w),
+        )),
+        d1_databases=reader.entries(raw, "d1_databases", lambda t, w: D1Database(
+            binding=reader.req(t, "binding", w),
+            database_name=reader.str_(t, "database_name", w) or reader.req(t, "binding", w),
+            database_id=reader.str_(t, "database_id", w) or reader.str_(t, "database_name", w)
+            or reader.req(t, "binding", w),
+            migrations_dir=reader.str_(t, "migrations_dir", w, default="migrations") or "migrations",
+            migrations_table=reader.str_(t, "migrations_table", w, default="d1_migrations") or "d1_migrations",
+            preview_database_id=reader.str_(t, "preview_database_id", w),
+        )),
+        r2_buckets=reader.entries(raw, "r2_buckets", lambda t, w: R2Bucket(
+            binding=reader.req(t, "binding", w),
+            bucket_name=reader.str_(t, "bucket_name", w) or reader.req(t, "binding", w).lower(),
+            jurisdiction=reader.str_(t, "jurisdiction", w),
+            preview_bucket_name=reader.str_(t, "preview_bucket_name", w),
+        )),
+        queue_producers=reader.entries(queues, "producers", lambda t, w: QueueProducer(
+            binding=reader.req(t, "binding", w),
+            queue=reader.req(t, "queue", w),
+            delivery_delay=reader.int_(t, "delivery_delay", w, 0),
+        ), "queues."),
+        queue_consumers=reader.entries(queues, "consumers", lambda t, w: QueueConsumer(
+            queue=reader.req(t, "queue", w),
+            max_batch_size=reader.int_(t, "max_batch_size", w, 10),
+            max_batch_timeout=reader.number(t, "max_batch_timeout", w, 5),
+            max_retries=reader.int_(t, "max_retries", w, 3),
+            dead_letter_queue=reader.str_(t, "dead_letter_queue", w),
+            max_concurrency=(reader.int_(t, "max_concurrency", w, 0) or None),
+            retry_delay=reader.int_(t, "retry_delay", w, 0),
+        ), "queues."),
+        crons=reader.str_list(triggers, "crons", "triggers."),
+        durable_objects=reader.entries(do, "bindings", lambda t, w: DurableObjectBinding(
+            name=reader.req(t, "name", w),
+            class_name=reader.req(t, "class_name", w),
+            script_name=reader.str_(t, "script_name", w),
+        ), "durable_objects."),
+        migrations=reader.entries(raw, "migrations", lambda t, w: DurableObjectMigration(
+            tag=reader.req(t, "tag", w),
+            new_classes=reader.str_list(t, "new_classes", w),
+            new_sqlite_classes=reader.str_list(t, "new_sqlite_classes", w),
+            deleted_classes=reader.str_list(t, "deleted_classes", w),
+            renamed_classes=tuple(
+                (reader.req(r, "from", f"{w}renamed_classes[{i}]."), reader.req(r, "to", f"{w}renamed_classes[{i}]."))
+                for i, r in enumerate(t.get("renamed_classes", []))
+            ),
+        )),
+        services=reader.entries(raw, "services", lambda t, w: ServiceBinding(
+            binding=reader.req(t, "binding", w),
+            service=reader.req(t, "service", w),
+            entrypoint=reader.str_(t, "entrypoint", w),
+        )),
+        assets=_read_assets(raw, reader, root),
+        hyperdrive=reader.entries(raw, "hyperdrive", lambda t, w: Hyperdrive(
+            binding=reader.req(t, "binding", w),
+            id=reader.str_(t, "id", w) or reader.req(t, "binding", w),
+            local_connection_string=reader.str_(t, "localConnectionString", w),
+        )),
+        analytics_engine_datasets=reader.entries(raw, "analytics_engine_datasets", lambda t, w: AnalyticsEngineDataset(
+            binding=reader.req(t, "binding", w),
+            dataset=reader.str_(t, "dataset", w),
+        )),
+        vectorize=reader.entries(raw, "vectorize", lambda t, w: VectorizeIndex(
+            binding=reader.req(t, "binding", w),
+            index_name=reader.req(t, "index_name", w),
+        )),
+        ai_binding=reader.str_(ai, "binding", "ai.") if ai else None,
+    )
+
+
+def _read_assets(raw: Mapping[str, Any], reader: _Reader, root: Path) -> Assets | None:
+    if "assets" not in raw:
+        return None
+    table = reader.table(raw, "assets")
+    directory = reader.str_(table, "directory", "assets.")
+    binding = reader.str_(table, "binding", "assets.")
+    if directory is None and binding is None:
+        raise reader.fail("assets.directory", "is required")
+    rwf = table.get("run_worker_first", False)
+    if isinstance(rwf, list) and all(isinstance(p, str) for p in rwf):
+        run_worker_first: bool | tuple[str, ...] = tuple(rwf)
+    elif isinstance(rwf, bool):
+        run_worker_first = rwf
+    else:
+        raise reader.fail("assets.run_worker_first", "expected true/false or a list of route patterns")
+    html = reader.str_(table, "html_handling", "assets.", default="auto-trailing-slash")
+    if html not in HTML_HANDLING:
+        raise reader.fail("assets.html_handling", f"expected one of {', '.join(HTML_HANDLING)}, got {html!r}")
+    not_found = reader.str_(table, "not_found_handling", "assets.", default="none")
+    if not_found not in NOT_FOUND_HANDLING:
+        raise reader.fail("assets.not_found_handling",
+                          f"expected one of {', '.join(NOT_FOUND_HANDLING)}, got {not_found!r}")
+    return Assets(
+        directory=(root / directory).resolve() if directory else None,
+        binding=binding,
+        run_worker_first=run_worker_first,
+        html_handling=html or "auto-trailing-slash",
+        not_found_handling=not_found or "none",
+    )
+
+
+_INCLUDE_PROCESS_ENV = ("PORTFLARE_INCLUDE_PROCESS_ENV", "CLOUDFLARE_INCLUDE_PROCESS_ENV")
+
+
+def _read_secrets(root: Path, env_name: str | None, vars_: Mapping[str, Any],
+                  environ: Mapping[str, str]) -> dict[str, str]:
+    """Secrets as wrangler dev finds them, plus the process environment for self-hosted deployments.
+
+    ``.dev.vars.<env>`` (or ``.dev.vars``) wins; without either, ``.env.<env>``/``.env`` as newer wrangler
+    does. A process environment variable named like a declared var or secret overrides it (that is how a
+    production ``portflare serve`` gets its secrets); ``PORTFLARE_INCLUDE_PROCESS_ENV=true`` (or wrangler's
+    ``CLOUDFLARE_INCLUDE_PROCESS_ENV``) exposes the whole process environment.
+    """
+    names = [f".dev.vars.{env_name}", ".dev.vars"] if env_name else [".dev.vars"]
+    env_names = [f".env.{env_name}", ".env"] if env_name else [".env"]
+    secrets: dict[str, str] = {}
+    for candidate in names:
+        if (root / candidate).is_file():
+            secrets = read_dotenv(root / candidate)
+            break
+    else:
+        for candidate in env_names:
+            if (root / candidate).is_file():
+                secrets = read_dotenv(root / candidate)
+                break
+    if any(environ.get(flag, "").lower() in ("1", "true", "yes") for flag in _INCLUDE_PROCESS_ENV):
+        secrets.update({k: v for k, v in environ.items() if not k.startswith("PORTFLARE_")})
+    for name in [*vars_, *secrets]:
+        if name in environ:
+            secrets[name] = environ[name]
+    return secrets
+
+
+def var_value(value: Any) -> Any:
+    """A ``[vars]`` value as the Worker sees it: strings as-is, JSON values parsed (dicts with attributes)."""
+    from portflare.jsobject import js_value
+
+    if isinstance(value, (dict, list)):
+        return js_value(json.loads(json.dumps(value)))
+    return value
