@@ -452,7 +452,8 @@ def load_config(path: str | os.PathLike[str], *, env_name: str | None = None,
             new_sqlite_classes=reader.str_list(t, "new_sqlite_classes", w),
             deleted_classes=reader.str_list(t, "deleted_classes", w),
             renamed_classes=tuple(
-                (reader.req(r, "from", f"{w}renamed_classes[{i}]."), reader.req(r, "to", f"{w}renamed_classes[{i}]."))
+                (reader.req(r, "from", f"{w}renamed_classes[{i}]."),
+                 reader.req(r, "to", f"{w}renamed_classes[{i}]."))
                 for i, r in enumerate(t.get("renamed_classes", []))
             ),
         )),
@@ -467,10 +468,11 @@ def load_config(path: str | os.PathLike[str], *, env_name: str | None = None,
             id=reader.str_(t, "id", w) or reader.req(t, "binding", w),
             local_connection_string=reader.str_(t, "localConnectionString", w),
         )),
-        analytics_engine_datasets=reader.entries(raw, "analytics_engine_datasets", lambda t, w: AnalyticsEngineDataset(
-            binding=reader.req(t, "binding", w),
-            dataset=reader.str_(t, "dataset", w),
-        )),
+        analytics_engine_datasets=reader.entries(
+            raw, "analytics_engine_datasets",
+            lambda t, w: AnalyticsEngineDataset(
+                binding=reader.req(t, "binding", w), dataset=reader.str_(t, "dataset", w)),
+        ),
         vectorize=reader.entries(raw, "vectorize", lambda t, w: VectorizeIndex(
             binding=reader.req(t, "binding", w),
             index_name=reader.req(t, "index_name", w),
@@ -540,6 +542,16 @@ def _read_secrets(root: Path, env_name: str | None, vars_: Mapping[str, Any],
         if name in environ:
             secrets[name] = environ[name]
     return secrets
+
+
+STATE_SUBDIR = Path(".portflare") / "state"
+
+
+def state_dir(config: Config, persist_to: str | os.PathLike[str] | None = None) -> Path:
+    """``--persist-to DIR`` or ``<project>/.portflare/state``: where embedded backends keep data."""
+    directory = Path(persist_to).resolve() if persist_to else config.root / STATE_SUBDIR
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
 
 
 def var_value(value: Any) -> Any:

@@ -12,20 +12,11 @@ from typing import Any, ParamSpec, TypeVar
 import click
 
 from portflare.backends import BackendTarget, backend_url
-from portflare.config import Config, load_config
+from portflare.config import Config, load_config, state_dir
 from portflare.errors import JsException, PortflareError
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-STATE_SUBDIR = Path(".portflare") / "state"
-
-
-def state_dir(config: Config, persist_to: str | Path | None) -> Path:
-    """``--persist-to DIR`` or ``<project>/.portflare/state``: where embedded backends keep data."""
-    directory = Path(persist_to).resolve() if persist_to else config.root / STATE_SUBDIR
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
 
 
 def target(kind: str, binding: str, resource: str, state: Path) -> BackendTarget:
@@ -71,3 +62,4 @@ async def maybe_await(value: Awaitable[R] | R) -> R:
     if isinstance(value, Awaitable):
         return await value
     return value
+__all__ = ["Config", "cli_errors", "load", "maybe_await", "project_options", "run", "state_dir", "target"]
