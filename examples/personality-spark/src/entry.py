@@ -1,0 +1,135 @@
+"""Personality Spark: quizzes (KV-cached), results (D1) and share cards (R2).
+
+A plain Cloudflare Python Worker: it runs on Cloudflare as is, and on portflare with `portflare dev`.
+"""
+
+import json
+import random
+import re
+import uuid
+from urllib.parse import parse_qs, urlparse
+
+from questions import BANK, OPTIONS
+from scoring import InvalidAnswers, score
+from share_card import render
+from workers import Response, WorkerEntrypoint
+
+QUIZ_TYPES = tuple(BANK)
+
+
+def error(status, message):
+    return Response.json({"error": message}, status=status)
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        url = urlparse(request.url)
+        path, method = url.path, str(request.method)
+        if path == "/health" and method == "GET":
+            return await self.health()
+        if m := re.fullmatch(r"/api/quizzes/generate/([^/]+)", path):
+            return await self.generate(m.group(1)) if method == "GET" else error(405, "method not allowed")
+        if path == "/api/quizzes/submit":
+            return await self.submit(request) if method == "POST" else error(405, "method not allowed")
+        if m := re.fullmatch(r"/api/users/([^/]+)/results", path):
+            return await self.results(m.group(1), parse_qs(url.query)) if method == "GET" else error(405, "method not allowed")
+        if m := re.fullmatch(r"/api/share/([^/]+)", path):
+            return await self.share(m.group(1)) if method == "POST" else error(405, "method not allowed")
+        if path.startswith("/media/") and method in ("GET", "HEAD"):
+            return await self.media(path[len("/media/"):])
+        return error(404, "not found")
+
+    async def generate(self, quiz_type):
+        if quiz_type not in QUIZ_TYPES:
+            return error(400, f"unknown quiz type {quiz_type!r}; expected one of {', '.join(QUIZ_TYPES)}")
+        cache_key = f"quiz:{quiz_type}"
+        cached = await self.env.CACHE.get(cache_key, "json")
+        if cached is not None:
+            return Response.json(cached)
+        items = list(BANK[quiz_type])
+        random.shuffle(items)
+        quiz = {
+            "id": str(uuid.uuid4()),
+            "type": quiz_type,
+            "questions": [{"id": qid, "text": text, "options": OPTIONS} for qid, _, _, text in items],
+        }
+        ttl = int(getattr(self.env, "QUIZ_CACHE_TTL", "3600"))
+        await self.env.CACHE.put(cache_key, json.dumps(quiz), expirationTtl=ttl)
+        return Response.json(quiz)
+
+    async def submit(self, request):
+        try:
+            body = await request.json()
+        except ValueError:
+            return error(400, "body must be JSON")
+        if not isinstance(body, dict):
+            return error(400, "body must be a JSON object")
+        quiz_id, quiz_type, user_id = body.get("quiz_id"), body.get("quiz_type"), body.get("user_id")
+        if not isinstance(quiz_id, str) or not quiz_id:
+            return error(400, "quiz_id is required")
+        if quiz_type not in QUIZ_TYPES:
+            return error(400, "quiz_type must be one of " + ", ".join(QUIZ_TYPES))
+        if user_id is not None and not isinstance(user_id, str):
+            return error(400, "user_id must be a string or null")
+        try:
+            scores = score(quiz_type, body.get("answers"))
+        except InvalidAnswers as exc:
+            return error(400, str(exc))
+        result_id = uuid.uuid4().hex
+        await self.env.DB.prepare(
+            "INSERT INTO quiz_results (id, quiz_id, quiz_type, user_id, answers, scores) VALUES (?, ?, ?, ?, ?, ?)"
+        ).bind(result_id, quiz_id, quiz_type, user_id, json.dumps(body["answers"]), json.dumps(scores)).run()
+        return Response.json({"id": result_id, "scores": scores}, status=201)
+
+    async def results(self, user_id, query):
+        try:
+            limit = int(query.get("limit", ["10"])[0])
+        except ValueError:
+            return error(400, "limit must be an integer")
+        if not 1 <= limit <= 100:
+            return error(400, "limit must be between 1 and 100")
+        rows = await self.env.DB.prepare(
+            "SELECT id, quiz_type, scores, created_at FROM quiz_results WHERE user_id = ? "
+            "ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        ).bind(user_id, limit).all()
+        return Response.json({
+            "results": [
+                {"id": r["id"], "quiz_type": r["quiz_type"], "scores": json.loads(r["scores"]),
+                 "created_at": r["created_at"]}
+                for r in rows.results
+            ]
+        })
+
+    async def share(self, result_id):
+        row = await self.env.DB.prepare(
+            "SELECT id, quiz_type, scores FROM quiz_results WHERE id = ?"
+        ).bind(result_id).first()
+        if row is None:
+            return error(404, "result not found")
+        key = f"shares/{result_id}.svg"
+        svg = render(row["id"], row["quiz_type"], json.loads(row["scores"]))
+        await self.env.MEDIA.put(key, svg, httpMetadata={"contentType": "image/svg+xml"})
+        return Response.json({"url": f"/media/{key}"}, status=201)
+
+    async def media(self, key):
+        obj = await self.env.MEDIA.get(key)
+        if obj is None:
+            return error(404, "object not found")
+        content_type = obj.httpMetadata.get("contentType") or "application/octet-stream"
+        return Response(obj.body, headers={"content-type": content_type, "etag": obj.httpEtag})
+
+    async def health(self):
+        checks = {}
+        probes = {
+            "d1": lambda: self.env.DB.prepare("SELECT 1 AS ok").first("ok"),
+            "kv": lambda: self.env.CACHE.get("health:probe"),
+            "r2": lambda: self.env.MEDIA.head("health/probe"),
+        }
+        for name, probe in probes.items():
+            try:
+                await probe()
+                checks[name] = "ok"
+            except Exception as exc:  # report which binding failed instead of a bare 500
+                checks[name] = f"error: {exc}"
+        healthy = all(value == "ok" for value in checks.values())
+        return Response.json(checks, status=200 if healthy else 503)
