@@ -24,22 +24,15 @@ def error(status, message):
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
         url = urlparse(request.url)
-        path, method = url.path, str(request.method)
-        if path == "/health" and method == "GET":
-            return await self.health()
-        if m := re.fullmatch(r"/api/quizzes/generate/([^/]+)", path):
-            return await self.generate(m.group(1)) if method == "GET" else error(405, "method not allowed")
-        if path == "/api/quizzes/submit":
-            return await self.submit(request) if method == "POST" else error(405, "method not allowed")
-        if m := re.fullmatch(r"/api/users/([^/]+)/results", path):
-            return await self.results(m.group(1), parse_qs(url.query)) if method == "GET" else error(405, "method not allowed")
-        if m := re.fullmatch(r"/api/share/([^/]+)", path):
-            return await self.share(m.group(1)) if method == "POST" else error(405, "method not allowed")
-        if path.startswith("/media/") and method in ("GET", "HEAD"):
-            return await self.media(path[len("/media/"):])
+        method = str(request.method)
+        for pattern, allowed, handler in ROUTES:
+            if match := re.fullmatch(pattern, url.path):
+                if method not in allowed:
+                    return error(405, "method not allowed")
+                return await handler(self, request, url, *match.groups())
         return error(404, "not found")
 
-    async def generate(self, quiz_type):
+    async def generate(self, request, url, quiz_type):
         if quiz_type not in QUIZ_TYPES:
             return error(400, f"unknown quiz type {quiz_type!r}; expected one of {', '.join(QUIZ_TYPES)}")
         cache_key = f"quiz:{quiz_type}"
@@ -57,7 +50,7 @@ class Default(WorkerEntrypoint):
         await self.env.CACHE.put(cache_key, json.dumps(quiz), expirationTtl=ttl)
         return Response.json(quiz)
 
-    async def submit(self, request):
+    async def submit(self, request, url):
         try:
             body = await request.json()
         except ValueError:
@@ -81,9 +74,9 @@ class Default(WorkerEntrypoint):
         ).bind(result_id, quiz_id, quiz_type, user_id, json.dumps(body["answers"]), json.dumps(scores)).run()
         return Response.json({"id": result_id, "scores": scores}, status=201)
 
-    async def results(self, user_id, query):
+    async def results(self, request, url, user_id):
         try:
-            limit = int(query.get("limit", ["10"])[0])
+            limit = int(parse_qs(url.query).get("limit", ["10"])[0])
         except ValueError:
             return error(400, "limit must be an integer")
         if not 1 <= limit <= 100:
@@ -100,7 +93,7 @@ class Default(WorkerEntrypoint):
             ]
         })
 
-    async def share(self, result_id):
+    async def share(self, request, url, result_id):
         row = await self.env.DB.prepare(
             "SELECT id, quiz_type, scores FROM quiz_results WHERE id = ?"
         ).bind(result_id).first()
@@ -111,14 +104,14 @@ class Default(WorkerEntrypoint):
         await self.env.MEDIA.put(key, svg, httpMetadata={"contentType": "image/svg+xml"})
         return Response.json({"url": f"/media/{key}"}, status=201)
 
-    async def media(self, key):
+    async def media(self, request, url, key):
         obj = await self.env.MEDIA.get(key)
         if obj is None:
             return error(404, "object not found")
         content_type = obj.httpMetadata.get("contentType") or "application/octet-stream"
         return Response(obj.body, headers={"content-type": content_type, "etag": obj.httpEtag})
 
-    async def health(self):
+    async def health(self, request, url):
         checks = {}
         probes = {
             "d1": lambda: self.env.DB.prepare("SELECT 1 AS ok").first("ok"),
@@ -133,3 +126,13 @@ class Default(WorkerEntrypoint):
                 checks[name] = f"error: {exc}"
         healthy = all(value == "ok" for value in checks.values())
         return Response.json(checks, status=200 if healthy else 503)
+
+
+ROUTES = (
+    (r"/health", ("GET",), Default.health),
+    (r"/api/quizzes/generate/([^/]+)", ("GET",), Default.generate),
+    (r"/api/quizzes/submit", ("POST",), Default.submit),
+    (r"/api/users/([^/]+)/results", ("GET",), Default.results),
+    (r"/api/share/([^/]+)", ("POST",), Default.share),
+    (r"/media/(.+)", ("GET", "HEAD"), Default.media),
+)
