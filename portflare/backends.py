@@ -100,3 +100,16 @@ def redact(url: str | None) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return parts._replace(netloc=netloc).geturl()
+
+
+def sqlite_path(target: BackendTarget, suffix: str = ".sqlite") -> Path:
+    """The SQLite file for a target: ``sqlite:///abs/file.db`` / ``sqlite://relative.db``, or the embedded one."""
+    if target.scheme in (EMBEDDED, ""):
+        return target.embedded_path(suffix)
+    parts = urlsplit(target.url or "")
+    raw = (parts.netloc + parts.path) if parts.netloc else parts.path
+    if not raw:
+        raise BackendError(f"{env_var_for(target.binding)}: a sqlite URL needs a path, e.g. sqlite:///var/lib/kv.db")
+    path = Path(raw).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

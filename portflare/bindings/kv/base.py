@@ -1,0 +1,54 @@
+"""The KV backend interface: small, async, bytes-level.
+
+Backends store bytes, an absolute expiration (epoch seconds) and metadata already serialised as JSON text.
+Decoding, TTL arithmetic, validation and cursors live once, in ``binding.py`` and ``validate.py``.
+Every read takes ``now`` so an entry whose expiration has passed is never returned, whatever the backend's
+own expiry does, and so tests can control time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from portflare.backends import BackendTarget
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    value: bytes
+    expiration: int | None  # epoch seconds
+    metadata: str | None  # JSON text
+
+
+@dataclass(frozen=True, slots=True)
+class ListedKey:
+    name: str
+    expiration: int | None
+    metadata: str | None
+
+
+class KVBackend(Protocol):
+    @classmethod
+    async def open(cls, target: BackendTarget) -> KVBackend: ...
+
+    async def get(self, key: str, now: float) -> Entry | None: ...
+
+    async def get_many(self, keys: Sequence[str], now: float) -> dict[str, Entry | None]: ...
+
+    async def put(self, key: str, value: bytes, expiration: int | None, metadata: str | None) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def list_page(self, prefix: str, start_after: str | None, limit: int,
+                        now: float) -> tuple[list[ListedKey], bool]:
+        """Up to ``limit`` live keys after ``start_after`` with ``prefix``, in UTF-8 byte order, and whether
+        more follow."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def is_live(expiration: int | None, now: float) -> bool:
+    return expiration is None or expiration > now

@@ -1,0 +1,375 @@
+"""Workers KV conformance: one suite, every backend (embedded SQLite and a real Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from portflare.backends import BackendTarget
+from portflare.bindings.kv import open_binding
+from portflare.bindings.kv.binding import KVNamespace, KVValueStream
+from portflare.errors import JsException, JsSyntaxError, JsTypeError
+from tests.conftest import require_service
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def kv(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> AsyncIterator[KVNamespace]:
+    namespace = f"test-{uuid.uuid4().hex}"
+    url = None
+    if request.param == "redis":
+        require_service("redis", "127.0.0.1", 6379)
+        url = REDIS_URL
+    binding = await open_binding(BackendTarget(kind="kv", binding="KV", resource=namespace,
+                                               state_dir=tmp_path, url=url))
+    binding._clock = clock
+    yield binding
+    if request.param == "redis":
+        await binding._backend.clear()  # type: ignore[attr-defined]
+    await binding._aclose()
+
+
+async def test_put_get_text_roundtrip(kv: KVNamespace) -> None:
+    await kv.put("greeting", "héllo")
+    assert await kv.get("greeting") == "héllo"
+    assert await kv.get("greeting", "text") == "héllo"
+    assert await kv.get("greeting", type="text") == "héllo"
+    assert await kv.get("greeting", {"type": "text"}) == "héllo"
+
+
+async def test_missing_key_is_none(kv: KVNamespace) -> None:
+    assert await kv.get("nope") is None
+    assert await kv.get("nope", "json") is None
+    assert await kv.getWithMetadata("nope") == {"value": None, "metadata": None, "cacheStatus": None}
+
+
+async def test_empty_value_is_not_null(kv: KVNamespace) -> None:
+    await kv.put("empty", "")
+    assert await kv.get("empty") == ""
+
+
+async def test_json_type(kv: KVNamespace) -> None:
+    await kv.put("doc", json.dumps({"a": [1, 2], "b": None}))
+    assert await kv.get("doc", "json") == {"a": [1, 2], "b": None}
+    await kv.put("bad", "{not json")
+    with pytest.raises(JsSyntaxError):
+        await kv.get("bad", "json")
+
+
+async def test_bytes_values_and_array_buffer(kv: KVNamespace) -> None:
+    payload = bytes(range(256))
+    await kv.put("bin", payload)
+    buffer = await kv.get("bin", "arrayBuffer")
+    assert isinstance(buffer, memoryview) and bytes(buffer) == payload
+    await kv.put("ba", bytearray(b"xyz"))
+    await kv.put("mv", memoryview(b"abc"))
+    assert await kv.get("ba") == "xyz" and await kv.get("mv") == "abc"
+
+
+async def test_stream_type_in_and_out(kv: KVNamespace) -> None:
+    big = b"0123456789" * 20_000
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(0, len(big), 7000):
+            yield big[i:i + 7000]
+
+    await kv.put("stream", chunks())
+    stream = await kv.get("stream", "stream")
+    assert isinstance(stream, KVValueStream)
+    assert b"".join([chunk async for chunk in stream]) == big
+
+
+async def test_put_rejects_other_value_types_and_stores_nothing(kv: KVNamespace) -> None:
+    with pytest.raises(JsTypeError, match="KV put\\(\\) accepts only strings, ArrayBuffers"):
+        await kv.put("k", 42)
+    assert await kv.get("k") is None
+
+
+async def test_overwrite_replaces_value_and_metadata(kv: KVNamespace) -> None:
+    await kv.put("k", "one", metadata={"v": 1})
+    await kv.put("k", "two")
+    assert await kv.getWithMetadata("k") == {"value": "two", "metadata": None, "cacheStatus": None}
+
+
+async def test_metadata_roundtrip_with_attribute_access(kv: KVNamespace) -> None:
+    await kv.put("user", "ada", metadata={"role": "admin", "n": 3})
+    result = await kv.getWithMetadata("user")
+    assert result.value == "ada"
+    assert result["metadata"] == {"role": "admin", "n": 3}
+    assert result.metadata.role == "admin"
+    assert result.to_py() is result
+    typed = await kv.get_with_metadata("user", type="text")
+    assert typed["value"] == "ada"
+
+
+async def test_delete(kv: KVNamespace) -> None:
+    await kv.put("k", "v")
+    await kv.delete("k")
+    assert await kv.get("k") is None
+    await kv.delete("k")  # deleting a missing key is fine
+    assert (await kv.list())["keys"] == []
+
+
+async def test_bulk_get(kv: KVNamespace) -> None:
+    await kv.put("a", "1")
+    await kv.put("b", '{"x": 2}')
+    assert await kv.get(["a", "missing"]) == {"a": "1", "missing": None}
+    assert await kv.get(["b"], "json") == {"b": {"x": 2}}
+    with_meta = await kv.getWithMetadata(["a", "missing"])
+    assert with_meta == {"a": {"value": "1", "metadata": None}, "missing": None}
+
+
+@pytest.mark.parametrize(
+    ("keys", "value_type", "message"),
+    [
+        ([f"k{i}" for i in range(101)], "text", "KV GET_BULK failed: 400 You can request a maximum of 100 keys"),
+        ([], "text", "KV GET_BULK failed: 400 You must request a minimum of 1 key"),
+        (["a"], "arrayBuffer", 'KV GET_BULK failed: 400 "arrayBuffer" is not a valid type. Use "json" or "text"'),
+    ],
+)
+async def test_bulk_get_limits(kv: KVNamespace, keys: list[str], value_type: str, message: str) -> None:
+    with pytest.raises(JsException) as info:
+        await kv.get(keys, value_type)
+    assert str(info.value) == f"Error: {message}"
+
+
+async def test_bulk_json_with_non_json_value(kv: KVNamespace) -> None:
+    await kv.put("a", "not json")
+    with pytest.raises(JsException, match="At least one of the requested keys corresponds to a non-json value"):
+        await kv.get(["a"], "json")
+
+
+@pytest.mark.parametrize(
+    ("key", "error"),
+    [
+        ("", "TypeError: Key name cannot be empty."),
+        (".", 'TypeError: "." is not allowed as a key name.'),
+        ("..", 'TypeError: ".." is not allowed as a key name.'),
+        ("x" * 513, "Error: KV PUT failed: 414 UTF-8 encoded length of 513 exceeds key length limit of 512."),
+        ("é" * 257, "Error: KV PUT failed: 414 UTF-8 encoded length of 514 exceeds key length limit of 512."),
+    ],
+)
+async def test_invalid_keys_on_put(kv: KVNamespace, key: str, error: str) -> None:
+    with pytest.raises(JsException) as info:
+        await kv.put(key, "v")
+    assert str(info.value) == error
+    assert (await kv.list())["keys"] == []
+
+
+async def test_key_length_error_names_the_operation(kv: KVNamespace) -> None:
+    with pytest.raises(JsException, match="^Error: KV GET failed: 414"):
+        await kv.get("x" * 600)
+    with pytest.raises(JsException, match="^Error: KV DELETE failed: 414"):
+        await kv.delete("x" * 600)
+    await kv.put("x" * 512, "max size is fine")
+    assert await kv.get("x" * 512) == "max size is fine"
+
+
+async def test_unknown_get_type(kv: KVNamespace) -> None:
+    with pytest.raises(JsTypeError, match='Unknown response type. Possible types are "text", "arrayBuffer"'):
+        await kv.get("k", "yaml")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"expirationTtl": 30}, "Invalid expiration_ttl of 30. Expiration TTL must be at least 60."),
+        ({"expirationTtl": 0}, "Invalid expiration_ttl of 0. Please specify integer greater than 0."),
+        ({"expirationTtl": "soon"}, "Invalid expiration_ttl of soon. Please specify integer greater than 0."),
+        ({"expiration": 1000}, "Invalid expiration of 1000. Please specify integer greater than the current number "
+                               "of seconds since the UNIX epoch."),
+    ],
+)
+async def test_invalid_expiration_stores_nothing(kv: KVNamespace, options: dict[str, object], message: str) -> None:
+    with pytest.raises(JsException) as info:
+        await kv.put("k", "v", options)
+    assert str(info.value) == f"Error: KV PUT failed: 400 {message}"
+    assert await kv.get("k") is None
+
+
+async def test_expiration_too_soon(kv: KVNamespace, clock: Clock) -> None:
+    at = int(clock.now) + 30
+    with pytest.raises(JsException, match=f"Invalid expiration of {at}. Expiration times must be at least 60 seconds"):
+        await kv.put("k", "v", expiration=at)
+
+
+async def test_expiration_ttl_hides_key_after_expiry(kv: KVNamespace, clock: Clock) -> None:
+    await kv.put("session", "s", expirationTtl=60, metadata={"m": 1})
+    listed = (await kv.list())["keys"]
+    assert listed == [{"name": "session", "expiration": int(clock.now) + 60, "metadata": {"m": 1}}]
+    clock.now += 59
+    assert await kv.get("session") == "s"
+    clock.now += 2
+    assert await kv.get("session") is None
+    assert await kv.getWithMetadata("session") == {"value": None, "metadata": None, "cacheStatus": None}
+    assert (await kv.list())["keys"] == []
+    assert await kv.get(["session"]) == {"session": None}
+
+
+async def test_absolute_expiration_and_ttl_wins(kv: KVNamespace, clock: Clock) -> None:
+    at = int(clock.now) + 600
+    await kv.put("abs", "v", expiration=at)
+    await kv.put("both", "v", expiration=at, expirationTtl=120)
+    keys = {k["name"]: k["expiration"] for k in (await kv.list())["keys"]}
+    assert keys == {"abs": at, "both": int(clock.now) + 120}
+
+
+async def test_metadata_limit(kv: KVNamespace) -> None:
+    with pytest.raises(JsException, match=r"KV PUT failed: 413 Metadata length of 1\d\d\d exceeds limit of 1024\."):
+        await kv.put("k", "v", metadata={"blob": "x" * 1020})
+    assert await kv.get("k") is None
+
+
+async def test_value_limit(kv: KVNamespace) -> None:
+    with pytest.raises(JsException, match="KV PUT failed: 413 Value length of 26214401 exceeds limit of 26214400."):
+        await kv.put("k", b"x" * (25 * 1024 * 1024 + 1))
+    assert await kv.get("k") is None
+
+
+async def test_cache_ttl_validated(kv: KVNamespace) -> None:
+    with pytest.raises(JsException, match="KV GET failed: 400 Invalid cache_ttl of 10. Cache TTL must be at least 30."):
+        await kv.get("k", cacheTtl=10)
+    assert await kv.get("k", {"type": "text", "cacheTtl": 60}) is None
+
+
+async def test_list_order_is_utf8_bytes(kv: KVNamespace) -> None:
+    names = ["b", "a", "A", "é", "z", "a/b", "a0", "😀", "Z"]
+    for name in names:
+        await kv.put(name, "v")
+    listed = [k["name"] for k in (await kv.list())["keys"]]
+    assert listed == sorted(names, key=lambda s: s.encode("utf-8"))
+
+
+async def test_list_shape_when_complete(kv: KVNamespace) -> None:
+    await kv.put("only", "v")
+    result = await kv.list()
+    assert result == {"keys": [{"name": "only"}], "list_complete": True, "cacheStatus": None}
+    assert "cursor" not in result
+    assert result["keys"][0].name == "only"
+
+
+async def test_list_pagination_prefix_and_cursor(kv: KVNamespace) -> None:
+    for i in range(25):
+        await kv.put(f"user:{i:02d}", "v")
+        await kv.put(f"post:{i:02d}", "v")
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = await kv.list(prefix="user:", limit=10, cursor=cursor)
+        pages += 1
+        seen += [k["name"] for k in page["keys"]]
+        if page["list_complete"]:
+            assert "cursor" not in page
+            break
+        assert isinstance(page["cursor"], str) and page["cursor"]
+        cursor = page["cursor"]
+    assert pages == 3
+    assert seen == [f"user:{i:02d}" for i in range(25)]
+    assert [k["name"] for k in (await kv.list({"prefix": "post:", "limit": 3}))["keys"]] == [
+        "post:00", "post:01", "post:02"]
+
+
+async def test_list_limit_validation(kv: KVNamespace) -> None:
+    with pytest.raises(JsException, match="KV GET failed: 400 Invalid key_count_limit of 0. Please specify an integer "
+                                          "greater than 0."):
+        await kv.list(limit=0)
+    with pytest.raises(JsException, match="Invalid key_count_limit of 1001. Please specify an integer less than 1000."):
+        await kv.list(limit=1001)
+    with pytest.raises(JsException, match="KV GET failed: 414 UTF-8 encoded length of 600"):
+        await kv.list(prefix="p" * 600)
+
+
+async def test_list_skips_deleted_keys_across_pages(kv: KVNamespace, clock: Clock) -> None:
+    for i in range(6):
+        await kv.put(f"k{i}", "v", expirationTtl=60 if i % 2 else None)
+    clock.now += 120
+    page = await kv.list(limit=2)
+    assert [k["name"] for k in page["keys"]] == ["k0", "k2"]
+    assert page["list_complete"] is False
+    rest = await kv.list(limit=2, cursor=page["cursor"])
+    assert [k["name"] for k in rest["keys"]] == ["k4"]
+    assert rest["list_complete"] is True
+
+
+async def test_options_as_to_js_like_values(kv: KVNamespace) -> None:
+    class Proxy:
+        def __init__(self, value: dict[str, object]) -> None:
+            self.value = value
+
+        def to_py(self) -> dict[str, object]:
+            return self.value
+
+    await kv.put("k", "v", Proxy({"metadata": {"a": 1}}))
+    assert (await kv.getWithMetadata("k", Proxy({"type": "text"})))["metadata"] == {"a": 1}
+
+
+async def test_concurrent_puts_all_land(kv: KVNamespace) -> None:
+    await asyncio.gather(*(kv.put(f"c{i}", str(i)) for i in range(50)))
+    result = await kv.get([f"c{i}" for i in range(50)])
+    assert result == {f"c{i}": str(i) for i in range(50)}
+
+
+async def test_namespaces_are_isolated(tmp_path: Path) -> None:
+    require_service("redis", "127.0.0.1", 6379)
+    ns_a, ns_b = [await open_binding(BackendTarget(kind="kv", binding=name, resource=f"iso-{uuid.uuid4().hex}",
+                                                   state_dir=tmp_path, url=REDIS_URL)) for name in ("A", "B")]
+    try:
+        await ns_a.put("shared-name", "from a")
+        assert await ns_b.get("shared-name") is None
+        assert (await ns_b.list())["keys"] == []
+        assert [k["name"] for k in (await ns_a.list())["keys"]] == ["shared-name"]
+    finally:
+        for ns in (ns_a, ns_b):
+            await ns._backend.clear()  # type: ignore[attr-defined]
+            await ns._aclose()
+
+
+async def test_redis_expiry_removes_the_key_for_real(tmp_path: Path) -> None:
+    """Expiry is Redis's own: the hash vanishes server-side and the index entry is dropped when listed."""
+    require_service("redis", "127.0.0.1", 6379)
+    ns = await open_binding(BackendTarget(kind="kv", binding="KV", resource=f"exp-{uuid.uuid4().hex}",
+                                          state_dir=tmp_path, url=REDIS_URL))
+    backend = ns._backend
+    try:
+        await backend.put("short", b"v", int(time.time()) + 1, None)
+        await asyncio.sleep(2.2)
+        raw = backend._redis  # type: ignore[attr-defined]
+        assert await raw.exists(backend._data_key("short")) == 0  # type: ignore[attr-defined]
+        assert await ns.get("short") is None
+        assert (await ns.list())["keys"] == []
+        assert await raw.zcard(backend._index) == 0  # type: ignore[attr-defined]
+    finally:
+        await backend.clear()  # type: ignore[attr-defined]
+        await ns._aclose()
+
+
+async def test_sqlite_namespace_persists_across_reopen(tmp_path: Path) -> None:
+    target = BackendTarget(kind="kv", binding="KV", resource="persist", state_dir=tmp_path)
+    first = await open_binding(target)
+    await first.put("k", "v", metadata={"a": 1})
+    await first._aclose()
+    second = await open_binding(target)
+    assert (await second.getWithMetadata("k"))["metadata"] == {"a": 1}
+    await second._aclose()
+    assert (tmp_path / "kv" / "persist.sqlite").is_file()
