@@ -1,0 +1,21 @@
+"""D1: SQL databases. The embedded default is one SQLite file per database; ``PORTFLARE_<BINDING>`` picks
+another backend by URL (``sqlite:///path/to/file.db`` for SQLite at a chosen path)."""
+
+from __future__ import annotations
+
+from portflare.backends import BackendTarget, load_backend_class
+from portflare.bindings.d1.binding import D1Database, D1DatabaseSession, D1PreparedStatement
+
+BACKENDS = {
+    "embedded": "portflare.bindings.d1.sqlite:SqliteD1Backend",
+    "sqlite": "portflare.bindings.d1.sqlite:SqliteD1Backend",
+    "file": "portflare.bindings.d1.sqlite:SqliteD1Backend",
+}
+
+
+async def open_binding(target: BackendTarget) -> D1Database:
+    backend_class = load_backend_class("d1", BACKENDS, target)
+    return D1Database(await backend_class.open(target))
+
+
+__all__ = ["BACKENDS", "D1Database", "D1DatabaseSession", "D1PreparedStatement", "open_binding"]

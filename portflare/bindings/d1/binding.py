@@ -1,0 +1,278 @@
+"""``env.DB``: the D1 binding a Worker calls, shaped as Cloudflare's ``D1Database`` (workerd ``d1-api.ts``).
+
+Results are ``JsDict``/``JsList`` (``result.results`` and ``result["results"]`` both work, ``.to_py()`` is a
+no-op), errors ``JsException`` whose text is D1's (``Error: D1_ERROR: no such table: t: SQLITE_ERROR``).
+Nothing here knows which database runs the SQL: that is the backend's job (``base.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from portflare.bindings.d1.base import D1Backend, SqlError, SqlValue, Statement, StatementResult
+from portflare.bindings.d1.splitter import is_blank
+from portflare.bindings.d1.validate import NO_STATEMENTS, bind_value, d1_error, plan, read_row, read_value
+from portflare.jsobject import JsDict, JsList, py_value
+
+SERVED_BY = "portflare.db"
+_CONSTRAINTS = ("first-unconstrained", "first-primary")
+
+
+class D1Database:
+    """A D1 database over one backend. ``prepare`` does no I/O; every awaited call is one backend request."""
+
+    def __init__(self, backend: D1Backend) -> None:
+        self._backend = backend
+        # Bookmarks order the database's states; ours only need to grow (lexicographically) within a process,
+        # since a local database has one primary and no replicas to wait for.
+        self._bookmark_seq = itertools.count(time.time_ns())
+        self._bookmark = _bookmark(next(self._bookmark_seq))
+
+    @property
+    def backend(self) -> D1Backend:
+        return self._backend
+
+    def prepare(self, query: str) -> D1PreparedStatement:
+        return D1PreparedStatement(self, query)
+
+    async def batch(self, statements: Sequence[D1PreparedStatement]) -> JsList:
+        """Run the statements in order in one transaction; any failure rolls all back and raises its error.
+
+        Comment-only statements are dropped (so they get no result), as Miniflare drops them.
+        """
+        groups = [plan_statement(s) for s in py_value(statements)]
+        groups = [g for g in groups if g]
+        results = await self._execute(groups, atomic=True)
+        return JsList(_result(r) for r in results)
+
+    async def exec(self, query: str) -> JsDict:
+        """Maintenance SQL without bindings: each line of ``query.strip()`` is one statement (D1's rule).
+
+        All lines run in one transaction (as Miniflare runs them). A failure names its line:
+        ``D1_EXEC_ERROR: Error in line <n>: <line>: <message>``. Miniflare always says line 1, since its
+        batch fails as a whole; production names the failing line, and so do we.
+        """
+        lines = [line for line in query.strip().split("\n") if not is_blank(line)]
+        groups: list[list[Statement]] = []
+        for number, line in enumerate(lines, 1):
+            try:
+                groups.append(plan(line, ()))
+            except SqlError as exc:
+                raise _exec_error(number, line, exc) from None
+        if not groups:
+            raise d1_error(NO_STATEMENTS)
+        owners = [number for number, group in enumerate(groups, 1) for _ in group]
+        try:
+            results = await self._backend.execute([s for g in groups for s in g], atomic=True)
+        except SqlError as exc:
+            number = owners[exc.index] if exc.index is not None else 1
+            raise _exec_error(number, lines[number - 1], exc) from None
+        self._advance(results)
+        return JsDict(count=len(lines), duration=sum(r.duration for r in results))
+
+    async def dump(self) -> bytes:
+        """The database as ``wrangler d1 export`` SQL (UTF-8). Cloudflare's deprecated ``dump()`` returned the
+        alpha-era SQLite file; an SQL text is the portable equivalent. Errors are ``D1_DUMP_ERROR: <msg>``."""
+        try:
+            statements = await self._backend.dump()
+        except SqlError as exc:
+            raise d1_error(str(exc), prefix="D1_DUMP_ERROR") from None
+        return "\n".join(statements).encode()
+
+    def withSession(self, constraintOrBookmark: str | None = None) -> D1DatabaseSession:
+        return D1DatabaseSession(self, constraintOrBookmark or "first-unconstrained")
+
+    async def _aclose(self) -> None:
+        await self._backend.close()
+
+    async def _execute(self, groups: list[list[Statement]], *, atomic: bool) -> list[StatementResult]:
+        """Run statement groups (one per prepared statement) and merge each group's results into one."""
+        if not groups:
+            raise d1_error(NO_STATEMENTS)
+        try:
+            results = await self._backend.execute([s for g in groups for s in g], atomic=atomic)
+        except SqlError as exc:
+            raise d1_error(str(exc)) from None
+        self._advance(results)
+        merged = []
+        position = 0
+        for group in groups:
+            merged.append(_merge(results[position:position + len(group)]))
+            position += len(group)
+        return merged
+
+    def _advance(self, results: Sequence[StatementResult]) -> None:
+        if any(r.changed_db for r in results):
+            self._bookmark = _bookmark(next(self._bookmark_seq))
+
+    async def _run_one(self, statement: D1PreparedStatement) -> StatementResult:
+        group = plan_statement(statement)
+        # One statement autocommits atomically by itself; several from one prepare() share a transaction.
+        return (await self._execute([group], atomic=len(group) > 1))[0]
+
+
+class D1PreparedStatement:
+    """SQL plus bound values. Immutable: ``bind`` returns a new statement."""
+
+    __slots__ = ("_db", "params", "statement")
+
+    def __init__(self, database: D1Database, statement: str, params: tuple[SqlValue, ...] = ()) -> None:
+        self._db = database
+        self.statement = statement
+        self.params = params
+
+    def bind(self, *values: Any) -> D1PreparedStatement:
+        """Convert the values now (``D1_TYPE_ERROR`` raises here, as in workerd) into a new statement."""
+        return D1PreparedStatement(self._db, self.statement, tuple(bind_value(v) for v in values))
+
+    async def first(self, colName: str | None = None) -> Any:
+        """The first row (or ``None``); with ``colName``, that column's value. The SQL gets no LIMIT."""
+        result = await self._db._run_one(self)
+        if not result.rows:
+            return None
+        row = read_row(result.columns, result.rows[0])
+        if colName is None:
+            return row
+        if colName not in row:
+            raise d1_error(f"Column not found ({colName})", prefix="D1_COLUMN_NOTFOUND")
+        return row[colName]
+
+    async def all(self) -> JsDict:
+        return _result(await self._db._run_one(self))
+
+    async def run(self) -> JsDict:
+        """The same as ``all()`` (workerd made them aliases); ``results`` is ``[]`` for writes."""
+        return _result(await self._db._run_one(self))
+
+    async def raw(self, options: Any = None, *, columnNames: bool = False) -> JsList:
+        """Rows as lists; ``columnNames=True`` (or ``{"columnNames": True}``) prepends the column names,
+        even when there are no rows. Duplicate column names are all kept here, unlike in row objects."""
+        options = py_value(options)
+        if isinstance(options, dict):
+            columnNames = bool(options.get("columnNames", columnNames))
+        result = await self._db._run_one(self)
+        rows = JsList(JsList(read_value(v) for v in row) for row in result.rows)
+        if columnNames:
+            rows.insert(0, JsList(result.columns))
+        return rows
+
+    def __repr__(self) -> str:
+        return f"D1PreparedStatement({self.statement!r}, params={self.params!r})"
+
+
+class D1DatabaseSession:
+    """``db.withSession(...)``: sequentially consistent queries, and the bookmark of the latest state seen."""
+
+    def __init__(self, database: D1Database, constraint_or_bookmark: str) -> None:
+        if not isinstance(constraint_or_bookmark, str):
+            raise d1_error(f"Invalid constraint or bookmark: {constraint_or_bookmark!r}",
+                           prefix="D1_SESSION_ERROR")
+        self._db = database
+        self._bookmark: str | None = None if constraint_or_bookmark in _CONSTRAINTS else constraint_or_bookmark
+
+    def prepare(self, query: str) -> D1PreparedStatement:
+        return _SessionStatement(self, query)
+
+    async def batch(self, statements: Sequence[D1PreparedStatement]) -> JsList:
+        results = await self._db.batch(statements)
+        self._seen()
+        return results
+
+    def getBookmark(self) -> str | None:
+        return self._bookmark
+
+    def _seen(self) -> None:
+        latest = self._db._bookmark
+        if self._bookmark is None or latest > self._bookmark:
+            self._bookmark = latest
+
+
+class _SessionStatement(D1PreparedStatement):
+    """A statement prepared on a session: it records the bookmark after each run."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: D1DatabaseSession, statement: str, params: tuple[SqlValue, ...] = ()) -> None:
+        super().__init__(session._db, statement, params)
+        self._session = session
+
+    def bind(self, *values: Any) -> D1PreparedStatement:
+        return _SessionStatement(self._session, self.statement, tuple(bind_value(v) for v in values))
+
+    async def first(self, colName: str | None = None) -> Any:
+        try:
+            return await super().first(colName)
+        finally:
+            self._session._seen()
+
+    async def all(self) -> JsDict:
+        try:
+            return await super().all()
+        finally:
+            self._session._seen()
+
+    async def run(self) -> JsDict:
+        try:
+            return await super().run()
+        finally:
+            self._session._seen()
+
+    async def raw(self, options: Any = None, *, columnNames: bool = False) -> JsList:
+        try:
+            return await super().raw(options, columnNames=columnNames)
+        finally:
+            self._session._seen()
+
+
+def plan_statement(statement: D1PreparedStatement) -> list[Statement]:
+    if not isinstance(statement, D1PreparedStatement):
+        raise d1_error(f"Invalid statement: {statement!r}")
+    try:
+        return plan(statement.statement, statement.params)
+    except SqlError as exc:
+        raise d1_error(str(exc)) from None
+
+
+def _merge(results: Sequence[StatementResult]) -> StatementResult:
+    """Several statements of one ``prepare``: the last one's rows, meta summed over all (as one request)."""
+    if len(results) == 1:
+        return results[0]
+    last = results[-1]
+    return StatementResult(
+        columns=last.columns, rows=last.rows, changes=sum(r.changes for r in results),
+        last_row_id=last.last_row_id, rows_read=sum(r.rows_read for r in results),
+        rows_written=sum(r.rows_written for r in results), duration=sum(r.duration for r in results),
+        size_after=last.size_after, changed_db=any(r.changed_db for r in results),
+    )
+
+
+def _result(result: StatementResult) -> JsDict:
+    columns = result.columns
+    return JsDict(
+        success=True,
+        meta=JsDict(
+            served_by=SERVED_BY,
+            served_by_region="local",
+            served_by_primary=True,
+            timings=JsDict(sql_duration_ms=result.duration),
+            duration=result.duration,
+            changes=result.changes,
+            last_row_id=read_value(result.last_row_id),
+            changed_db=result.changed_db,
+            size_after=result.size_after,
+            rows_read=result.rows_read,
+            rows_written=result.rows_written,
+        ),
+        results=JsList(read_row(columns, row) for row in result.rows),
+    )
+
+
+def _exec_error(number: int, line: str, exc: SqlError) -> Exception:
+    return d1_error(f"Error in line {number}: {line}: {exc}", prefix="D1_EXEC_ERROR")
+
+
+def _bookmark(seq: int) -> str:
+    return f"{seq:020x}"

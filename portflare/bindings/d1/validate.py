@@ -1,0 +1,168 @@
+"""D1's value conversion, limits and error wording, applied once above every backend.
+
+Messages follow local workerd/Miniflare, where SQLite's own message and primary code name follow
+``D1_ERROR: `` (D1 compiles SQLite with its limits, so over-limit input gets SQLite's wording).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from portflare.bindings.d1.base import SqlError, SqlValue, Statement
+from portflare.bindings.d1.splitter import TRANSACTION_WORDS, StatementInfo, analyze
+from portflare.errors import JsException
+from portflare.jsobject import JsDict, JsList, py_value
+
+MAX_PARAMETERS = 100
+MAX_STATEMENT_BYTES = 100_000
+MAX_VALUE_BYTES = 2_000_000  # a string, a BLOB or a whole row
+MAX_SAFE_INTEGER = 2**53 - 1
+_INT64 = (-(2**63), 2**63 - 1)
+
+NO_STATEMENTS = "No SQL statements detected."
+ONLY_LAST_HAS_PARAMS = (
+    "When executing multiple SQL statements in a single call, only the last statement can have parameters."
+)
+TRANSACTIONS_REFUSED = (
+    "To execute a transaction, please use the state.storage.transaction() or state.storage.transactionSync() "
+    "APIs instead of the SQL BEGIN TRANSACTION or SAVEPOINT statements. The JavaScript API is safer because it "
+    "will automatically roll back on exceptions, and because it interacts correctly with Durable Objects' "
+    "automatic atomic write coalescing."
+)
+
+
+def d1_error(message: str, *, prefix: str = "D1_ERROR") -> JsException:
+    """``new Error("D1_ERROR: " + msg, {cause: new Error(msg)})``, as workerd raises it."""
+    error = JsException(f"{prefix}: {message}")
+    error.__cause__ = JsException(message)
+    return error
+
+
+# --- values -------------------------------------------------------------------------------------------------
+
+def _js_typeof(value: Any) -> str:
+    if callable(value):
+        return "function"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "bigint"
+    return "object"
+
+
+def _js_string(value: Any) -> str:
+    if isinstance(value, dict):
+        return "[object Object]"
+    if isinstance(value, (list, tuple)):
+        return ",".join("" if v is None else _js_string(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def bind_value(value: Any) -> SqlValue:
+    """One ``bind()`` argument as SQLite will store it, or ``D1_TYPE_ERROR`` as workerd raises at ``bind``.
+
+    None → NULL; bool → 1/0; int (within int64) and float; str; bytes-likes and lists of ints 0..255 → BLOB.
+    Python ints beyond int64 are refused as JS refuses a BigInt.
+    """
+    if value is None or isinstance(value, (str, float)):
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        if _INT64[0] <= value <= _INT64[1]:
+            return value
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    else:
+        value = py_value(value)  # to_js(...) results and JsProxy-likes
+        if isinstance(value, list) and all(
+            isinstance(b, int) and not isinstance(b, bool) and 0 <= b < 256 for b in value
+        ):
+            return bytes(value)
+        if isinstance(value, (str, float, bytes, bytearray, memoryview)):
+            return bind_value(value)
+    raise d1_error(f"Type '{_js_typeof(value)}' not supported for value '{_js_string(value)}'",
+                   prefix="D1_TYPE_ERROR")
+
+
+def read_value(value: SqlValue) -> Any:
+    """A column value as a Worker on Cloudflare receives it.
+
+    BLOB → list of byte values (D1 returns ``number[]``). Numbers cross JS as doubles, and Pyodide turns a
+    safe-integer double into ``int``: so ``2.0`` reads as ``2`` and integers beyond 2**53 lose precision as
+    floats — exactly what the same Worker sees on Cloudflare.
+    """
+    if isinstance(value, bytes):
+        return JsList(value)
+    if isinstance(value, int):
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return value
+        return float(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+        return int(value)
+    return value
+
+
+def read_row(columns: Sequence[str], row: Sequence[SqlValue]) -> JsDict:
+    """A row object; with duplicate column names the later column wins, as in JS ``Object.fromEntries``."""
+    return JsDict(zip(columns, map(read_value, row), strict=True))
+
+
+# --- statements ---------------------------------------------------------------------------------------------
+
+def _size(value: SqlValue) -> int:
+    if isinstance(value, str):
+        # UTF-8 is at most 4 bytes a character: only long strings need encoding to be measured.
+        return len(value) if len(value) * 4 <= MAX_VALUE_BYTES else len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, bytes):
+        return len(value)
+    return 8
+
+
+def check_statement(info: StatementInfo) -> None:
+    """Refuse what D1 refuses before running anything: transactions, reserved names, over-long SQL.
+
+    Raises ``SqlError``, as the database would, so callers word it like any other failure.
+    """
+    if info.first_word in TRANSACTION_WORDS:
+        raise SqlError(TRANSACTIONS_REFUSED, "")
+    if info.reserved_name:
+        raise SqlError("not authorized", "SQLITE_AUTH")
+    if len(info.sql) * 4 > MAX_STATEMENT_BYTES and len(info.sql.encode()) > MAX_STATEMENT_BYTES:
+        raise SqlError("statement too long", "SQLITE_TOOBIG")
+    if info.parameters > MAX_PARAMETERS:
+        raise SqlError("too many SQL variables")
+    if info.named_parameters:
+        raise SqlError("named parameters are not supported, use ? or ?NNN")
+
+
+def check_params(params: Sequence[SqlValue]) -> None:
+    if len(params) > MAX_PARAMETERS:
+        raise SqlError("too many SQL variables")
+    total = 0
+    for value in params:
+        size = _size(value)
+        total += size
+        if size > MAX_VALUE_BYTES or total > MAX_VALUE_BYTES:
+            raise SqlError("string or blob too big", "SQLITE_TOOBIG")
+
+
+def plan(sql: str, params: tuple[SqlValue, ...]) -> list[Statement]:
+    """The backend statements for one prepared statement: its SQL split, parameters on the last one.
+
+    Returns ``[]`` for comment-only SQL (the caller decides whether that is ``No SQL statements detected.``).
+    Raises ``SqlError`` for what D1 refuses.
+    """
+    infos = analyze(sql)
+    if not infos:
+        return []
+    for info in infos:
+        check_statement(info)
+    if any(info.parameters for info in infos[:-1]):
+        raise SqlError(ONLY_LAST_HAS_PARAMS, "")
+    check_params(params)
+    last = infos[-1]
+    if len(params) != last.parameters:
+        raise SqlError("Wrong number of parameter bindings for SQL query.", "")
+    return [Statement(info.sql) for info in infos[:-1]] + [Statement(last.sql, params)]
