@@ -188,6 +188,14 @@ class Body:
             return _sync_chunks((source,))
         return source
 
+    def known_length(self) -> int | None:
+        """The body's length when it is held in memory (the host sends Content-Length then), else None."""
+        if self._used:
+            return None
+        if self._source is None:
+            return 0
+        return len(self._source) if isinstance(self._source, builtins.bytes) else None
+
     def _clone_source(self) -> Source:
         if self._used:
             raise TypeError("TypeError: Cannot clone a body that has already been used.")
@@ -201,6 +209,8 @@ class Body:
 
     async def text(self) -> str:
         return (await self.bytes()).decode("utf-8", errors="replace")
+
+    string = text  # pyodide.http.FetchResponse's name, which the SDK's Response inherits
 
     async def json(self, **kwargs: Any) -> Any:
         # JsDict is a dict, so SDK-style code sees a dict while legacy `(await request.json()).name` still works.
