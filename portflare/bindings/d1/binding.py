@@ -90,7 +90,7 @@ class D1Database:
 
     async def _execute(self, groups: list[list[Statement]], *, atomic: bool) -> list[StatementResult]:
         """Run statement groups (one per prepared statement) and merge each group's results into one."""
-        if not groups:
+        if not groups or not all(groups):
             raise d1_error(NO_STATEMENTS)
         try:
             results = await self._backend.execute([s for g in groups for s in g], atomic=atomic)

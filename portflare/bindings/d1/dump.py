@@ -95,7 +95,7 @@ def dump_sql(query: Query, *, tables: Sequence[str] = (), no_schema: bool = Fals
             if not no_schema:
                 yield "ANALYZE sqlite_schema;"
         elif sql.startswith("CREATE VIRTUAL TABLE"):
-            raise SqlError("D1 Export error: cannot export databases with Virtual Tables (fts5)")
+            raise SqlError("D1 Export error: cannot export databases with Virtual Tables (fts5)", "")
         elif name.startswith(("_cf_", "sqlite_")):
             continue
         elif not no_schema:

@@ -1,0 +1,384 @@
+"""The D1 contract, run on every backend: what a Worker sees through ``env.DB``.
+
+Adding a backend is one entry in ``BACKENDS`` (and a branch in ``_url`` when it needs a service); every test
+gets a fresh, isolated database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from portflare.backends import BackendTarget
+from portflare.bindings.d1 import D1Database, open_binding
+from portflare.errors import JsException
+from portflare.jsobject import JsDict, JsList
+
+BACKENDS = ["sqlite"]
+
+META_KEYS = {"served_by", "served_by_region", "served_by_primary", "timings", "duration", "changes",
+             "last_row_id", "changed_db", "size_after", "rows_read", "rows_written"}
+
+
+def _url(backend: str, tmp_path: Path) -> str | None:
+    if backend == "sqlite":
+        return None  # the embedded default: a SQLite file under the state directory
+    raise AssertionError(backend)
+
+
+@pytest.fixture(params=BACKENDS)
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[D1Database]:
+    target = BackendTarget(kind="d1", binding="DB", resource="conformance", state_dir=tmp_path,
+                           url=_url(request.param, tmp_path))
+    database = await open_binding(target)
+    yield database
+    await database._aclose()
+
+
+@pytest.fixture
+async def users(db: D1Database) -> D1Database:
+    await db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER, data BLOB)")
+    await db.batch([
+        db.prepare("INSERT INTO users (name, age) VALUES (?, ?)").bind("ada", 36),
+        db.prepare("INSERT INTO users (name, age) VALUES (?, ?)").bind("bob", None),
+    ])
+    return db
+
+
+async def _error(awaitable: object) -> str:
+    with pytest.raises(JsException) as info:
+        await awaitable  # type: ignore[misc]
+    return str(info.value)
+
+
+# --- shapes ---------------------------------------------------------------------------------------------------
+
+async def test_all_returns_success_meta_results(users: D1Database) -> None:
+    result = await users.prepare("SELECT id, name FROM users ORDER BY id").all()
+    assert isinstance(result, JsDict)
+    assert list(result) == ["success", "meta", "results"]
+    assert result.success is True
+    assert result.results == [{"id": 1, "name": "ada"}, {"id": 2, "name": "bob"}]
+    assert result["results"][0].name == "ada"  # attribute access on rows too
+    assert isinstance(result.results, JsList)
+    assert result.to_py() is result
+    assert set(result.meta) == META_KEYS
+    assert result.meta.changes == 0
+    assert result.meta.changed_db is False
+    assert result.meta.rows_read == 2
+    assert result.meta.served_by_primary is True
+    assert result.meta.timings.sql_duration_ms == result.meta.duration >= 0
+
+
+async def test_run_is_all_and_write_meta(db: D1Database) -> None:
+    await db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT)")
+    result = await db.prepare("INSERT INTO t (v) VALUES (?), (?)").bind("a", "b").run()
+    assert result.success is True and result.results == []
+    assert result.meta.changes == 2
+    assert result.meta.last_row_id == 2
+    assert result.meta.changed_db is True
+    assert result.meta.rows_written == 2
+    assert result.meta.size_after > 0
+    rows = await db.prepare("SELECT v FROM t").run()
+    assert [r.v for r in rows.results] == ["a", "b"]
+    updated = await db.prepare("UPDATE t SET v = 'z'").run()
+    assert updated.meta.changes == 2 and updated.meta.last_row_id == 2
+
+
+async def test_insert_returning(db: D1Database) -> None:
+    await db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    result = await db.prepare("INSERT INTO t (v) VALUES (?) RETURNING id, v").bind("x").all()
+    assert result.results == [{"id": 1, "v": "x"}]
+    assert result.meta.changes == 1 and result.meta.last_row_id == 1
+    assert await db.prepare("INSERT INTO t (v) VALUES ('y') RETURNING id").first("id") == 2
+
+
+async def test_first(users: D1Database) -> None:
+    assert await users.prepare("SELECT name, age FROM users ORDER BY id").first() == {"name": "ada", "age": 36}
+    assert await users.prepare("SELECT name FROM users WHERE id = ?").bind(2).first("name") == "bob"
+    assert await users.prepare("SELECT age FROM users WHERE id = 2").first("age") is None  # NULL, not missing
+    assert await users.prepare("SELECT * FROM users WHERE id = 99").first() is None
+    assert await users.prepare("SELECT * FROM users WHERE id = 99").first("nope") is None  # no row: no check
+    message = await _error(users.prepare("SELECT name FROM users").first("nope"))
+    assert message == "Error: D1_COLUMN_NOTFOUND: Column not found (nope)"
+
+
+async def test_raw(users: D1Database) -> None:
+    stmt = users.prepare("SELECT id, name FROM users ORDER BY id")
+    assert await stmt.raw() == [[1, "ada"], [2, "bob"]]
+    assert await stmt.raw(columnNames=True) == [["id", "name"], [1, "ada"], [2, "bob"]]
+    assert await stmt.raw({"columnNames": True}) == [["id", "name"], [1, "ada"], [2, "bob"]]
+    assert await stmt.raw({"columnNames": False}) == [[1, "ada"], [2, "bob"]]
+    empty = users.prepare("SELECT id, name FROM users WHERE id < 0")
+    assert await empty.raw() == []
+    assert await empty.raw(columnNames=True) == [["id", "name"]]
+    assert await users.prepare("SELECT 1 AS a, 2 AS a").raw() == [[1, 2]]  # duplicates kept in raw rows
+
+
+async def test_duplicate_column_names_later_wins(db: D1Database) -> None:
+    assert await db.prepare("SELECT 1 AS a, 2 AS a").first() == {"a": 2}
+
+
+async def test_bind_returns_new_statement(users: D1Database) -> None:
+    base = users.prepare("SELECT name FROM users WHERE id = ?")
+    first, second = base.bind(1), base.bind(2)
+    assert first is not base and second is not first
+    assert await first.first("name") == "ada"
+    assert await second.first("name") == "bob"
+    assert base.params == ()
+    assert "Wrong number of parameter bindings" in await _error(base.first())
+
+
+async def test_ordered_parameters(db: D1Database) -> None:
+    assert await db.prepare("SELECT ?2 AS b, ?1 AS a").bind("x", "y").first() == {"b": "y", "a": "x"}
+
+
+# --- types ----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "stored"), [
+    (None, None),
+    (True, 1),
+    (False, 0),
+    (42, 42),
+    (-(2**62), float(-(2**62))),  # read back as JS reads it: beyond 2**53 it is a double
+    (1.5, 1.5),
+    (2.0, 2),  # a double with an integral value reaches Python (Pyodide) as int
+    ("héllo", "héllo"),
+    (b"\x00\xff", [0, 255]),
+    (bytearray(b"ab"), [97, 98]),
+    (memoryview(b"ab"), [97, 98]),
+    ([1, 2, 255], [1, 2, 255]),
+    ([], []),
+])
+async def test_type_mapping(db: D1Database, value: object, stored: object) -> None:
+    await db.exec("CREATE TABLE v (x)")
+    await db.prepare("INSERT INTO v (x) VALUES (?)").bind(value).run()
+    got = await db.prepare("SELECT x FROM v").first("x")
+    assert got == stored
+    assert type(got) is type(stored) or isinstance(got, list)
+
+
+async def test_blob_reads_as_list_of_ints(db: D1Database) -> None:
+    assert await db.prepare("SELECT X'0102ff' AS b").first("b") == [1, 2, 255]
+    assert await db.prepare("SELECT typeof(?) AS t").bind([1, 2]).first("t") == "blob"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ({"a": 1}, "Type 'object' not supported for value '[object Object]'"),
+    ([1, "a"], "Type 'object' not supported for value '1,a'"),
+    ([256], "Type 'object' not supported for value '256'"),
+    (2**64, f"Type 'bigint' not supported for value '{2**64}'"),
+    (object(), "Type 'object' not supported for value '<object object"),
+])
+async def test_unsupported_types_raise_at_bind(db: D1Database, value: object, message: str) -> None:
+    stmt = db.prepare("SELECT ? AS x")
+    with pytest.raises(JsException) as info:
+        stmt.bind(value)
+    assert str(info.value).startswith(f"Error: D1_TYPE_ERROR: {message}")
+
+
+# --- errors ---------------------------------------------------------------------------------------------------
+
+async def test_sql_error_wording(db: D1Database) -> None:
+    assert await _error(db.prepare("SELECT * FROM nope").all()) == (
+        "Error: D1_ERROR: no such table: nope: SQLITE_ERROR")
+    assert await _error(db.prepare("SELEC 1").all()) == (
+        'Error: D1_ERROR: near "SELEC": syntax error: SQLITE_ERROR')
+
+
+async def test_constraint_error_wording(db: D1Database) -> None:
+    await db.exec("CREATE TABLE u (email TEXT UNIQUE)")
+    await db.prepare("INSERT INTO u VALUES ('a')").run()
+    assert await _error(db.prepare("INSERT INTO u VALUES ('a')").run()) == (
+        "Error: D1_ERROR: UNIQUE constraint failed: u.email: SQLITE_CONSTRAINT")
+
+
+async def test_transactions_are_refused(db: D1Database) -> None:
+    for sql in ("BEGIN TRANSACTION", "begin", "COMMIT", "SAVEPOINT a", "ROLLBACK", "RELEASE a"):
+        message = await _error(db.prepare(sql).run())
+        assert message.startswith("Error: D1_ERROR: To execute a transaction, please use the "
+                                  "state.storage.transaction()"), sql
+
+
+async def test_reserved_cf_names_are_refused(db: D1Database) -> None:
+    assert await _error(db.exec("CREATE TABLE _cf_x (a)")) == (
+        "Error: D1_EXEC_ERROR: Error in line 1: CREATE TABLE _cf_x (a): not authorized: SQLITE_AUTH")
+    assert await _error(db.prepare('SELECT * FROM "_CF_KV"').all()) == "Error: D1_ERROR: not authorized: SQLITE_AUTH"
+    assert await db.prepare("SELECT '_cf_ in a string is fine' AS s").first("s") == "_cf_ in a string is fine"
+
+
+async def test_empty_sql(db: D1Database) -> None:
+    assert await _error(db.prepare("").all()) == "Error: D1_ERROR: No SQL statements detected."
+    assert await _error(db.prepare("-- only a comment").all()) == "Error: D1_ERROR: No SQL statements detected."
+    assert await _error(db.batch([])) == "Error: D1_ERROR: No SQL statements detected."
+
+
+async def test_multiple_statements_in_one_prepare(db: D1Database) -> None:
+    result = await db.prepare(
+        "CREATE TABLE t (v); INSERT INTO t VALUES (1); INSERT INTO t VALUES (2); SELECT v FROM t WHERE v > ?"
+    ).bind(1).all()
+    assert result.results == [{"v": 2}]
+    assert result.meta.changes == 2
+    message = await _error(db.prepare("SELECT ?; SELECT 1").bind(1).all())
+    assert message == ("Error: D1_ERROR: When executing multiple SQL statements in a single call, only the last "
+                       "statement can have parameters.")
+
+
+# --- limits ---------------------------------------------------------------------------------------------------
+
+async def test_101_parameters_rejected_nothing_stored(db: D1Database) -> None:
+    await db.exec("CREATE TABLE t (v)")
+    placeholders = ", ".join(["(?)"] * 101)
+    stmt = db.prepare(f"INSERT INTO t (v) VALUES {placeholders}").bind(*range(101))
+    assert await _error(stmt.run()) == "Error: D1_ERROR: too many SQL variables: SQLITE_ERROR"
+    ok = db.prepare(f"INSERT INTO t (v) VALUES {', '.join(['(?)'] * 100)}").bind(*range(100))
+    assert (await ok.run()).meta.changes == 100
+    await db.prepare("DELETE FROM t").run()
+    assert await _error(db.batch([db.prepare("INSERT INTO t VALUES (1)"), stmt])) == (
+        "Error: D1_ERROR: too many SQL variables: SQLITE_ERROR")
+    assert await db.prepare("SELECT count(*) AS n FROM t").first("n") == 0
+
+
+async def test_statement_length_limit(db: D1Database) -> None:
+    long_sql = "SELECT '" + "x" * 100_000 + "'"
+    assert await _error(db.prepare(long_sql).all()) == "Error: D1_ERROR: statement too long: SQLITE_TOOBIG"
+
+
+async def test_value_size_limit(db: D1Database) -> None:
+    await db.exec("CREATE TABLE t (v)")
+    too_big = "x" * 2_000_001
+    assert await _error(db.prepare("INSERT INTO t VALUES (?)").bind(too_big).run()) == (
+        "Error: D1_ERROR: string or blob too big: SQLITE_TOOBIG")
+    assert await _error(db.prepare("INSERT INTO t VALUES (?)").bind(b"\0" * 2_000_001).run()) == (
+        "Error: D1_ERROR: string or blob too big: SQLITE_TOOBIG")
+    assert await _error(db.prepare("SELECT randomblob(2000001)").all()) == (
+        "Error: D1_ERROR: string or blob too big: SQLITE_TOOBIG")
+    await db.prepare("INSERT INTO t VALUES (?)").bind("é" * 900_000).run()  # 1.8 MB of UTF-8: fits
+    assert await db.prepare("SELECT count(*) AS n FROM t").first("n") == 1
+
+
+# --- batch, exec ----------------------------------------------------------------------------------------------
+
+async def test_batch_results_in_order(db: D1Database) -> None:
+    results = await db.batch([
+        db.prepare("CREATE TABLE t (v)"),
+        db.prepare("INSERT INTO t VALUES (?)").bind("a"),
+        db.prepare("SELECT v FROM t"),
+    ])
+    assert isinstance(results, JsList) and len(results) == 3
+    assert [r.success for r in results] == [True, True, True]
+    assert results[1].meta.changes == 1
+    assert results[2].results == [{"v": "a"}]
+
+
+async def test_batch_is_atomic(db: D1Database) -> None:
+    await db.exec("CREATE TABLE t (v UNIQUE)")
+    message = await _error(db.batch([
+        db.prepare("INSERT INTO t VALUES (1)"),
+        db.prepare("INSERT INTO t VALUES (2)"),
+        db.prepare("INSERT INTO t VALUES (1)"),
+    ]))
+    assert message == "Error: D1_ERROR: UNIQUE constraint failed: t.v: SQLITE_CONSTRAINT"
+    assert await db.prepare("SELECT count(*) AS n FROM t").first("n") == 0
+
+
+async def test_batch_validates_everything_before_running(db: D1Database) -> None:
+    await db.exec("CREATE TABLE t (v)")
+    message = await _error(db.batch([db.prepare("INSERT INTO t VALUES (1)"), db.prepare("COMMIT")]))
+    assert "To execute a transaction" in message
+    assert await db.prepare("SELECT count(*) AS n FROM t").first("n") == 0
+
+
+async def test_exec_splits_on_newlines(db: D1Database) -> None:
+    result = await db.exec("""
+        CREATE TABLE t (v);
+        -- a comment line is not a statement
+
+        INSERT INTO t VALUES (1); INSERT INTO t VALUES (2);
+    """)
+    assert isinstance(result, JsDict)
+    assert result.count == 2 and result.duration >= 0
+    assert await db.prepare("SELECT count(*) AS n FROM t").first("n") == 2
+
+
+async def test_exec_error_names_line_and_rolls_back(db: D1Database) -> None:
+    await db.exec("CREATE TABLE t (v)")
+    message = await _error(db.exec("INSERT INTO t VALUES (1)\nINSERTZ INTO t VALUES (2)"))
+    assert message == ('Error: D1_EXEC_ERROR: Error in line 2: INSERTZ INTO t VALUES (2): '
+                       'near "INSERTZ": syntax error: SQLITE_ERROR')
+    assert await db.prepare("SELECT count(*) AS n FROM t").first("n") == 0
+
+
+# --- foreign keys ---------------------------------------------------------------------------------------------
+
+async def test_foreign_keys_enforced(db: D1Database) -> None:
+    await db.exec("CREATE TABLE p (id INTEGER PRIMARY KEY)\nCREATE TABLE c (p INTEGER REFERENCES p(id))")
+    assert await _error(db.prepare("INSERT INTO c VALUES (1)").run()) == (
+        "Error: D1_ERROR: FOREIGN KEY constraint failed: SQLITE_CONSTRAINT")
+    await db.prepare("PRAGMA foreign_keys = OFF").run()  # a no-op on D1; must not stick here either
+    assert "FOREIGN KEY" in await _error(db.prepare("INSERT INTO c VALUES (1)").run())
+
+
+async def test_defer_foreign_keys_in_batch(db: D1Database) -> None:
+    await db.exec("CREATE TABLE p (id INTEGER PRIMARY KEY)\nCREATE TABLE c (p INTEGER REFERENCES p(id))")
+    await db.batch([
+        db.prepare("PRAGMA defer_foreign_keys = ON"),
+        db.prepare("INSERT INTO c VALUES (1)"),
+        db.prepare("INSERT INTO p VALUES (1)"),
+    ])
+    assert await db.prepare("SELECT count(*) AS n FROM c").first("n") == 1
+
+
+# --- sessions -------------------------------------------------------------------------------------------------
+
+async def test_with_session(db: D1Database) -> None:
+    session = db.withSession()
+    assert session.getBookmark() is None
+    await session.prepare("CREATE TABLE t (v)").run()
+    first = session.getBookmark()
+    assert isinstance(first, str)
+    await session.batch([session.prepare("INSERT INTO t VALUES (?)").bind(1)])
+    second = session.getBookmark()
+    assert second is not None and second > first
+    assert await session.prepare("SELECT v FROM t").first("v") == 1
+    assert db.withSession("first-primary").getBookmark() is None
+    assert db.withSession(second).getBookmark() == second
+
+
+# --- dump -----------------------------------------------------------------------------------------------------
+
+async def test_dump_round_trip(db: D1Database, tmp_path: Path) -> None:
+    await db.exec("CREATE TABLE \"my table\" (id INTEGER PRIMARY KEY AUTOINCREMENT, s TEXT, b BLOB, r REAL)")
+    await db.batch([
+        db.prepare('INSERT INTO "my table" (s, b, r) VALUES (?, ?, ?)').bind("it's\nmulti\r\nline", b"\x00\x01", 1.5),
+        db.prepare('INSERT INTO "my table" (s, b, r) VALUES (?, ?, ?)').bind(None, None, 2.0),
+        db.prepare("CREATE INDEX idx_s ON \"my table\" (s)"),
+    ])
+    dumped = (await db.dump()).decode()
+    lines = dumped.split("\n")
+    assert lines[0] == "PRAGMA defer_foreign_keys=TRUE;"
+    assert lines[1].startswith('CREATE TABLE IF NOT EXISTS "my table"')
+    assert lines[2] == ('INSERT INTO "my table" ("id","s","b","r") VALUES(1,'
+                        "replace(replace('it''s\\nmulti\\r\\nline','\\r',char(13)),'\\n',char(10)),X'0001',1.5);")
+    assert "DELETE FROM sqlite_sequence;" in lines
+    assert lines[-1] == 'CREATE INDEX idx_s ON "my table" (s);'
+
+    target = BackendTarget(kind="d1", binding="DB2", resource="copy", state_dir=tmp_path / "copy")
+    copy = await open_binding(target)
+    try:
+        from portflare.bindings.d1.splitter import file_statements
+
+        await copy.batch([copy.prepare(s) for s in file_statements(dumped)])
+        query = 'SELECT id, s, b, r FROM "my table" ORDER BY id'
+        assert await copy.prepare(query).raw() == await db.prepare(query).raw()
+        assert (await copy.dump()).decode() == dumped
+    finally:
+        await copy._aclose()
+
+
+async def test_dump_refuses_virtual_tables(db: D1Database) -> None:
+    await db.exec("CREATE VIRTUAL TABLE f USING fts5(body)")
+    assert await _error(db.dump()) == (
+        "Error: D1_DUMP_ERROR: D1 Export error: cannot export databases with Virtual Tables (fts5)")
