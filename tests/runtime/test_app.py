@@ -1,0 +1,161 @@
+"""A class-style Worker served through create_app: routing, bodies, env, errors, streaming, wait_until, cron."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import httpx
+import pytest
+
+from tests.runtime.conftest import app_of, asgi_messages
+
+
+@pytest.fixture
+async def client(serve) -> httpx.AsyncClient:
+    return await serve("classic", dev=True)
+
+
+async def test_str_body_gets_workerd_content_type(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert response.text == "Hello world!"
+    assert response.headers["content-type"] == "text/plain;charset=UTF-8"
+    assert response.headers["content-length"] == "12"
+
+
+async def test_response_json_and_sibling_module(client: httpx.AsyncClient) -> None:
+    response = await client.get("/json")
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"ok": True, "who": "classic helpers"}
+
+
+async def test_request_fields_and_text(client: httpx.AsyncClient) -> None:
+    response = await client.post("/echo?x=1", content=b"payload", headers={"X-Test": "yes"})
+    assert response.json() == {"method": "POST", "is_post": True, "url": "http://worker.test/echo?x=1",
+                               "x_test": "yes", "body": "payload"}
+
+
+async def test_request_json(client: httpx.AsyncClient) -> None:
+    response = await client.post("/echo-json", json={"name": "ada", "n": [1, 2]})
+    assert response.status_code == 201
+    assert response.json() == {"got": {"name": "ada", "n": [1, 2]}, "name": "ada"}
+
+
+async def test_request_form_data_multipart_and_urlencoded(client: httpx.AsyncClient) -> None:
+    response = await client.post("/form", data={"field": "v"}, files={"upload": ("a.txt", b"file body")})
+    assert response.json() == {"field": "v", "upload": "file body", "filename": "a.txt"}
+    response = await client.post("/form", data={"field": "only"})
+    assert response.json() == {"field": "only", "upload": None, "filename": None}
+
+
+async def test_vars_secrets_and_module_env(client: httpx.AsyncClient) -> None:
+    response = await client.get("/vars")
+    assert response.json() == {"greeting": "hello", "secret": "s3cret", "at_import": "hello", "module_env": "hello"}
+
+
+async def test_wait_until_runs_after_response_and_failures_are_logged(
+        client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    response = await client.get("/wait")
+    assert response.text == "scheduled work"
+    assert (await client.get("/events")).json() == []  # not done yet: the response did not wait for them
+    await asyncio.sleep(0.2)
+    assert sorted((await client.get("/events")).json()) == ["ctx", "module"]
+    assert "background failure" in caplog.text
+    assert len(app_of(client).tasks) == 0
+
+
+async def test_exception_is_500_with_traceback_in_dev(client: httpx.AsyncClient,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, logger="portflare.worker"):
+        response = await client.get("/boom")
+    assert response.status_code == 500
+    assert "ValueError: kaboom" in response.text
+    assert "Traceback" in response.text
+    assert any(r.name == "portflare.worker" and "kaboom" in (r.exc_text or "") for r in caplog.records)
+
+
+async def test_exception_body_is_short_outside_dev(serve) -> None:
+    client = await serve("classic", dev=False)
+    response = await client.get("/boom")
+    assert response.status_code == 500
+    assert response.text == "Worker threw exception"
+
+
+async def test_returning_a_non_response_is_a_500(client: httpx.AsyncClient) -> None:
+    response = await client.get("/bad-return")
+    assert response.status_code == 500
+    assert "not a Response" in response.text
+
+
+async def test_streaming_response_arrives_in_chunks(client: httpx.AsyncClient) -> None:
+    messages = await asgi_messages(app_of(client), "/stream")
+    start, *bodies = messages
+    assert start["status"] == 200
+    assert b"content-length" not in dict(start["headers"])
+    assert [m["body"] for m in bodies if m["body"]] == [b"chunk0;", b"chunk1;", b"chunk2;"]
+    assert bodies[-1]["more_body"] is False
+
+
+async def test_set_cookie_headers_stay_separate(client: httpx.AsyncClient) -> None:
+    response = await client.get("/cookies")
+    assert response.headers.get_list("set-cookie") == ["a=1", "b=2"]
+
+
+async def test_cf_properties(client: httpx.AsyncClient) -> None:
+    data = (await client.get("/cf")).json()
+    assert data["colo"] == "LOCAL"
+    assert {"country", "clientIp", "httpProtocol"} <= set(data["cf"])
+
+
+async def test_redirect(client: httpx.AsyncClient) -> None:
+    response = await client.get("/redirect")
+    assert response.status_code == 301
+    assert response.headers["location"] == "https://example.com/elsewhere"
+
+
+async def test_head_request_has_no_body(client: httpx.AsyncClient) -> None:
+    response = await client.head("/")
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+async def test_dev_scheduled_endpoint(client: httpx.AsyncClient) -> None:
+    response = await client.get("/__scheduled", params={"cron": "*/5 * * * *"})
+    assert (response.status_code, response.text) == (200, "Ran scheduled event")
+    assert "cron:*/5 * * * *:hello:True" in (await client.get("/events")).json()
+    failed = await client.get("/__scheduled", params={"cron": "fail"})
+    assert failed.status_code == 500
+    assert "cron failed" in failed.text
+
+
+async def test_scheduled_endpoint_only_in_dev(serve) -> None:
+    client = await serve("classic", dev=False)
+    assert (await client.get("/__scheduled")).status_code == 404
+
+
+async def test_startup_hooks_get_the_env(serve) -> None:
+    seen = []
+
+    async def hook(env) -> None:
+        seen.append(env.GREETING)
+
+    await serve("classic", startup_hooks=[hook])
+    assert seen == ["hello"]
+
+
+async def test_request_before_startup_is_503(tmp_path) -> None:
+    from portflare.runtime.app import create_app
+    from tests.runtime.conftest import worker_config
+
+    app = create_app(worker_config("classic"), state_dir=tmp_path, dev=True)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:
+        assert (await client.get("/")).status_code == 503
+
+
+def test_compat_dir_is_first_on_sys_path() -> None:
+    from portflare.runtime.loader import COMPAT_DIR, install_shims
+
+    install_shims()
+    assert sys.path[0] == str(COMPAT_DIR)
