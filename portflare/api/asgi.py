@@ -105,6 +105,7 @@ async def fetch(app: ASGIApp, req: Any, env: Any, ctx: Any = None, *, options: A
     started: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
     disconnected = asyncio.Event()
+    completed = asyncio.Event()
 
     body_done = False
 
@@ -128,6 +129,7 @@ async def fetch(app: ASGIApp, req: Any, env: Any, ctx: Any = None, *, options: A
             if message.get("body"):
                 await chunks.put(bytes(message["body"]))
             if not message.get("more_body", False):
+                completed.set()
                 await chunks.put(None)
 
     async def run_app() -> None:
@@ -150,7 +152,13 @@ async def fetch(app: ASGIApp, req: Any, env: Any, ctx: Any = None, *, options: A
             while (chunk := await chunks.get()) is not None:
                 yield chunk
             disconnected.set()
-            await task
+            try:
+                await task
+            except Exception:
+                if not completed.is_set():
+                    raise  # the body is cut short: let the host abort the connection
+                # Starlette re-raises after sending its 500 "so the server can log it": we are the server.
+                log.exception("Exception in ASGI application (after its response was sent)")
         finally:
             disconnected.set()
             if not task.done():
@@ -176,6 +184,9 @@ def _env_dependency() -> Any:
 
     def get_env(request: FastAPIRequest) -> Any:
         return request.scope["env"]
+
+    # FastAPI reads the annotation to inject the request; a postponed (string) one would not resolve here.
+    get_env.__annotations__["request"] = FastAPIRequest
 
     return Depends(get_env)
 

@@ -38,3 +38,12 @@ __all__ = [
     "WorkerEntrypoint", "WorkflowEntrypoint", "env", "fetch", "handler", "import_from_javascript", "patch_env",
     "python_from_rpc", "python_to_rpc", "waitUntil", "wait_until",
 ]
+
+
+def __getattr__(name):
+    # `import workers; workers.asgi.fetch(...)` works without importing the submodule explicitly.
+    if name in ("asgi", "wsgi", "workflows"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'workers' has no attribute '{name}'")
