@@ -9,8 +9,8 @@ import pytest
 
 from portflare.api.current import override_env
 from portflare.errors import WorkerLoadError
-from portflare.runtime.env import Env
 from portflare.runtime.context import ExecutionContext
+from portflare.runtime.env import Env
 from portflare.runtime.loader import COMPAT_DIR, load_worker
 from portflare.runtime.scheduled import ScheduledController
 from tests.runtime.conftest import WORKERS, worker_config

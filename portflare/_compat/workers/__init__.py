@@ -1,7 +1,5 @@
 """The ``workers`` module of Cloudflare Python Workers, served by portflare (see ``portflare.api``)."""
 
-from portflare.runtime.context import ExecutionContext as Context
-
 from portflare.api import (
     Blob,
     BlobEnding,
@@ -29,6 +27,7 @@ from portflare.api import (
     wait_until,
     waitUntil,
 )
+from portflare.runtime.context import ExecutionContext as Context
 
 RequestInitCfProperties = dict
 

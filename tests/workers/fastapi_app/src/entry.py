@@ -1,11 +1,10 @@
 import asyncio
 from contextlib import asynccontextmanager
 
+import asgi
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
 from workers import WorkerEntrypoint
-
-import asgi
 
 LIFESPAN = {"startup": 0, "shutdown": 0}
 
