@@ -48,16 +48,21 @@ _CODE_NAMES = {
 }
 
 
+def sql_error(exc: sqlite3.Error) -> SqlError:
+    """A ``sqlite3`` exception as the backend-neutral ``SqlError`` (message and primary code name)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:  # raised by the sqlite3 module itself, e.g. a wrong number of bindings
+        return SqlError(str(exc), "SQLITE_RANGE" if "binding" in str(exc) else "SQLITE_MISUSE")
+    return SqlError(str(exc), _CODE_NAMES.get(code & 0xFF, "SQLITE_ERROR"))
+
+
 @contextmanager
 def map_sqlite_errors() -> Iterator[None]:
     """Translate ``sqlite3`` exceptions into ``SqlError`` at the backend's edge."""
     try:
         yield
     except sqlite3.Error as exc:
-        code = getattr(exc, "sqlite_errorcode", None)
-        if code is None:  # raised by the sqlite3 module itself, e.g. a wrong number of bindings
-            raise SqlError(str(exc), "SQLITE_RANGE" if "binding" in str(exc) else "SQLITE_MISUSE") from exc
-        raise SqlError(str(exc), _CODE_NAMES.get(code & 0xFF, "SQLITE_ERROR")) from exc
+        raise sql_error(exc) from exc
 
 
 def path_from_url(target: BackendTarget) -> Path | str:
@@ -82,6 +87,7 @@ class SqliteD1Backend:
         self._conn = connection
         self._page_size = int(connection.execute("PRAGMA page_size").fetchone()[0])
         self._last_row_id = 0
+        self._page_count = self._pages()
 
     @classmethod
     async def open(cls, target: BackendTarget) -> Self:
@@ -119,7 +125,8 @@ class SqliteD1Backend:
                 conn.execute("ROLLBACK")
             raise
         finally:
-            self._after_pragmas(statements)
+            if any("foreign_keys" in s.sql.lower() for s in statements):
+                self._restore_foreign_keys()
         return results
 
     def _run_all(self, statements: Sequence[Statement]) -> list[StatementResult]:
@@ -134,34 +141,40 @@ class SqliteD1Backend:
 
     def _run(self, statement: Statement) -> StatementResult:
         conn = self._conn
+        sql = statement.sql
         start = time.perf_counter()
-        size_before = self._pages()
         changes_before = conn.total_changes
-        with map_sqlite_errors():
-            cursor = conn.execute(statement.sql, statement.params)
+        try:
+            cursor = conn.execute(sql, statement.params)
             rows: list[tuple[SqlValue, ...]] = cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise sql_error(exc) from exc
         columns = tuple(d[0] for d in cursor.description) if cursor.description else ()
         changes = conn.total_changes - changes_before
         last_row_id = cursor.lastrowid if cursor.lastrowid is not None else self._last_row_id
-        size_after = self._pages()
-        changed = changes != 0 or last_row_id != self._last_row_id or size_after != size_before
+        changed = changes != 0 or last_row_id != self._last_row_id
         self._last_row_id = last_row_id
-        if not conn.in_transaction:
-            self._after_pragmas((statement,))
+        # A plain SELECT cannot change the file, so it reports the size this connection last saw instead of
+        # paying a PRAGMA (which would double a point query's cost).
+        if sql[:6].upper() != "SELECT":
+            pages = self._pages()
+            changed = changed or pages != self._page_count
+            self._page_count = pages
+            if not conn.in_transaction and "foreign_keys" in sql.lower():
+                self._restore_foreign_keys()
         return StatementResult(
             columns=columns, rows=rows, changes=changes, last_row_id=last_row_id, rows_read=len(rows),
             rows_written=changes, duration=(time.perf_counter() - start) * 1000.0,
-            size_after=size_after * self._page_size, changed_db=changed,
+            size_after=self._page_count * self._page_size, changed_db=changed,
         )
 
     def _pages(self) -> int:
         return int(self._conn.execute("PRAGMA page_count").fetchone()[0])
 
-    def _after_pragmas(self, statements: Sequence[Statement]) -> None:
+    def _restore_foreign_keys(self) -> None:
         # D1 runs every request in a transaction, where `PRAGMA foreign_keys=OFF` is a no-op; outside one it
         # would stick to our shared connection, so turn enforcement back on.
-        if any("foreign_keys" in s.sql.lower() for s in statements):
-            self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA foreign_keys=ON")
 
     async def dump(self, *, tables: Sequence[str] = (), no_schema: bool = False,
                    no_data: bool = False) -> list[str]:

@@ -7,6 +7,7 @@ Messages follow local workerd/Miniflare, where SQLite's own message and primary 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from portflare.bindings.d1.base import SqlError, SqlValue, Statement
@@ -148,21 +149,30 @@ def check_params(params: Sequence[SqlValue]) -> None:
             raise SqlError("string or blob too big", "SQLITE_TOOBIG")
 
 
+@lru_cache(maxsize=1024)
+def _checked(sql: str) -> tuple[StatementInfo, ...]:
+    # Cached with analyze(): the same SQL is refused or accepted the same way every time.
+    infos = analyze(sql)
+    for info in infos:
+        check_statement(info)
+    if any(info.parameters for info in infos[:-1]):
+        raise SqlError(ONLY_LAST_HAS_PARAMS, "")
+    return infos
+
+
 def plan(sql: str, params: tuple[SqlValue, ...]) -> list[Statement]:
     """The backend statements for one prepared statement: its SQL split, parameters on the last one.
 
     Returns ``[]`` for comment-only SQL (the caller decides whether that is ``No SQL statements detected.``).
     Raises ``SqlError`` for what D1 refuses.
     """
-    infos = analyze(sql)
+    infos = _checked(sql)
     if not infos:
         return []
-    for info in infos:
-        check_statement(info)
-    if any(info.parameters for info in infos[:-1]):
-        raise SqlError(ONLY_LAST_HAS_PARAMS, "")
     check_params(params)
     last = infos[-1]
     if len(params) != last.parameters:
         raise SqlError("Wrong number of parameter bindings for SQL query.", "")
+    if len(infos) == 1:
+        return [Statement(last.sql, params)]
     return [Statement(info.sql) for info in infos[:-1]] + [Statement(last.sql, params)]
