@@ -136,8 +136,7 @@ class WorkerApp:
     async def _respond(self, request: Request, ctx: ExecutionContext) -> Response:
         assert self.handlers is not None
         assets = self.assets
-        path = request.url.split("://", 1)[-1].partition("/")[2].partition("?")[0]
-        if assets is not None and not assets.should_run_worker_first("/" + path):
+        if assets is not None and not assets.should_run_worker_first(request.url):
             served: Response | None = await assets.serve(request)
             if served is not None:
                 return served

@@ -56,7 +56,9 @@ def install_shims() -> None:
 def forget_previous_worker() -> None:
     dirs = [Path(p) for p in _previous_paths]
     for name, module in list(sys.modules.items()):
-        if module is not None and _is_under(module, dirs):
+        # A virtualenv inside the project (main at its root) holds installed packages, not Worker modules.
+        installed = "site-packages" in str(getattr(module, "__file__", "") or "")
+        if module is not None and not installed and _is_under(module, dirs):
             del sys.modules[name]
     for path in _previous_paths:
         while path in sys.path:

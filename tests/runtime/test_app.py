@@ -159,3 +159,32 @@ def test_compat_dir_is_first_on_sys_path() -> None:
 
     install_shims()
     assert sys.path[0] == str(COMPAT_DIR)
+
+
+async def test_static_assets_first_then_worker_and_assets_binding(tmp_path) -> None:
+    from portflare.config import load_config
+    from portflare.runtime.app import create_app
+    from portflare.runtime.assets import AssetServer
+    from tests.runtime.conftest import lifespan
+
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public" / "hello.txt").write_text("static hello")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "site.py").write_text(
+        "from workers import Response, WorkerEntrypoint\n"
+        "class Default(WorkerEntrypoint):\n"
+        "    async def fetch(self, request):\n"
+        "        if request.url.endswith('/via-binding'):\n"
+        "            asset = await self.env.ASSETS.fetch('http://x/hello.txt')\n"
+        "            return Response('binding: ' + await asset.text())\n"
+        "        return Response('worker')\n")
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "site"\nmain = "src/site.py"\ncompatibility_date = "2025-11-02"\n'
+        '[assets]\ndirectory = "public"\nbinding = "ASSETS"\n')
+    config = load_config(tmp_path)
+    assert config.assets is not None
+    app = create_app(config, state_dir=tmp_path / "state", dev=True, assets=AssetServer(config.assets))
+    async with lifespan(app), httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:
+        assert (await client.get("/hello.txt")).text == "static hello"
+        assert (await client.get("/dynamic")).text == "worker"
+        assert (await client.get("/via-binding")).text == "binding: static hello"
