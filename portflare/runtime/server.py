@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from portflare.config import load_config, state_dir
+from portflare.config import Config, load_config, state_dir
 
 log = logging.getLogger("portflare.server")
 
@@ -51,19 +51,25 @@ def app_factory() -> Callable[..., Awaitable[None]]:
     hooks: list[Callable[[Any], Awaitable[Any]]] = []
     if settings.dev:
         hooks.append(_migrations_hook(config))
-    return create_app(config, state_dir=state_dir(config, settings.persist_to), dev=settings.dev,
-                      assets=_asset_server(config), startup_hooks=hooks)
+    app: Callable[..., Awaitable[None]] = create_app(
+        config, state_dir=state_dir(config, settings.persist_to), dev=settings.dev,
+        assets=_asset_server(config, dev=settings.dev), startup_hooks=hooks)
+    return app
 
 
-def _asset_server(config: Any) -> Any:
+# In dev, edited assets show up within a second without a restart (the reloader only watches code).
+DEV_ASSET_REFRESH = 1.0
+
+
+def _asset_server(config: Config, *, dev: bool) -> Any:
     if config.assets is None or config.assets.directory is None:
         return None
     from portflare.runtime.assets import AssetServer
 
-    return AssetServer(config.assets)
+    return AssetServer.from_config(config, refresh_interval=DEV_ASSET_REFRESH if dev else None)
 
 
-def _migrations_hook(config: Any) -> Callable[[Any], Awaitable[Any]]:
+def _migrations_hook(config: Config) -> Callable[[Any], Awaitable[Any]]:
     """`portflare dev` applies pending D1 migrations at start, so a fresh clone just runs."""
 
     async def apply(env: Any) -> None:
