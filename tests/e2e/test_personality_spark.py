@@ -154,6 +154,18 @@ def test_malformed_submission_is_400(client: httpx.Client, body: bytes) -> None:
     assert "error" in response.json()
 
 
+def test_static_assets_served_around_the_worker(client: httpx.Client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Personality Spark" in page.text
+    etag = page.headers["etag"]
+    assert client.get("/", headers={"if-none-match": etag}).status_code == 304
+    assert client.get("/app.js").headers["content-type"] == "text/javascript; charset=utf-8"
+    assert client.get("/style.css").headers["content-type"] == "text/css; charset=utf-8"
+    assert client.get("/health").json() == {"d1": "ok", "kv": "ok", "r2": "ok"}  # no asset: the Worker answers
+
+
 def test_unknown_result_and_media_are_404(client: httpx.Client) -> None:
     assert client.post("/api/share/does-not-exist").status_code == 404
     assert client.get("/media/shares/does-not-exist.svg").status_code == 404
