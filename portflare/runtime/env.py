@@ -95,5 +95,11 @@ async def open_env(config: Config, state_dir: Path, *, extra: Mapping[str, Any] 
                 binding = await open_binding(target)
                 stack.push_async_callback(binding._aclose)
                 values[target.binding] = binding
+        for producer in config.queue_producers:  # resource: the queue name; URL: see portflare.bindings.queues
+            from portflare.bindings.queues import open_producer
+
+            queue = await open_producer(producer, config, state_dir, environ)
+            stack.push_async_callback(queue._aclose)
+            values[producer.binding] = queue
         values.update(extra or {})
         yield Env(values)
