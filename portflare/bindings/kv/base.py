@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from portflare.backends import BackendTarget
+from portflare.errors import JsException
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +31,26 @@ class ListedKey:
 
 
 class KVBackend(Protocol):
+    """Keys arrive validated (non-empty, at most 512 UTF-8 bytes, no lone surrogates)."""
+
     @classmethod
     async def open(cls, target: BackendTarget) -> KVBackend: ...
 
-    async def get(self, key: str, now: float) -> Entry | None: ...
+    async def get(self, key: str, now: float) -> Entry | None:
+        """The entry, or None when missing or when its expiration is at or before ``now``."""
+        ...
 
-    async def get_many(self, keys: Sequence[str], now: float) -> dict[str, Entry | None]: ...
+    async def get_many(self, keys: Sequence[str], now: float) -> dict[str, Entry | None]:
+        """``get`` for each key (1-100 of them), in as few round trips as the store allows."""
+        ...
 
-    async def put(self, key: str, value: bytes, expiration: int | None, metadata: str | None) -> None: ...
+    async def put(self, key: str, value: bytes, expiration: int | None, metadata: str | None) -> None:
+        """Replace the key's value, expiration and metadata together (atomically: never a mix of two puts)."""
+        ...
 
-    async def delete(self, key: str) -> None: ...
+    async def delete(self, key: str) -> None:
+        """Remove the key; a missing key is not an error."""
+        ...
 
     async def list_page(self, prefix: str, start_after: str | None, limit: int,
                         now: float) -> tuple[list[ListedKey], bool]:
@@ -48,6 +59,15 @@ class KVBackend(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+def storage_error(op: str, exc: Exception) -> JsException:
+    """A store failure as the Worker sees KV's own failures: ``Error: KV <OP> failed: 500 ...``.
+
+    Backends catch their driver's errors with a plain ``try`` (free on the fast path, unlike a context
+    manager) and raise this from them.
+    """
+    return JsException(f"KV {op} failed: 500 {type(exc).__name__}: {exc}")
 
 
 def is_live(expiration: int | None, now: float) -> bool:

@@ -1,10 +1,14 @@
-"""``env.<KV>``: the KV namespace a Worker calls, with Cloudflare's names, options and return shapes."""
+"""``env.<KV>``: the KV namespace a Worker calls, with Cloudflare's names, options and return shapes.
+
+Python shapes follow the Workers SDK: options as keywords or a trailing dict (or a ``to_js`` value), a JS
+``ArrayBuffer`` as a ``memoryview``, JS objects as ``JsDict``, a JS ``Map`` (bulk get) as a dict.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from typing import Any
 
 from portflare.bindings.kv import validate as v
@@ -13,6 +17,7 @@ from portflare.errors import JsSyntaxError, JsTypeError
 from portflare.jsobject import JsDict, JsList, py_value
 
 STREAM_CHUNK = 64 * 1024
+_PUT_TYPE_ERROR = "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values."
 
 
 def options_from(arg: Any, kwargs: Mapping[str, Any], *, type_key: str | None = None) -> dict[str, Any]:
@@ -33,122 +38,186 @@ def options_from(arg: Any, kwargs: Mapping[str, Any], *, type_key: str | None = 
 
 
 class KVValueStream:
-    """A ``get(key, "stream")`` result: an async iterable of bytes, usable as a ``Response`` body."""
+    """A ``get(key, "stream")`` result: an async iterable of bytes, usable as a ``Response`` body.
+
+    Like a ``ReadableStream`` it can be read once (``async for``, or ``getReader().read()``).
+    """
 
     def __init__(self, data: bytes) -> None:
         self._data = data
         self.locked = False
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._chunks()
-
-    async def _chunks(self) -> AsyncIterator[bytes]:
         if self.locked:
             raise JsTypeError("This ReadableStream is currently locked to a reader.")
         self.locked = True
-        for start in range(0, len(self._data), STREAM_CHUNK):
-            yield self._data[start:start + STREAM_CHUNK]
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        data, self._data = self._data, b""
+        view = memoryview(data)
+        for start in range(0, len(data), STREAM_CHUNK):
+            yield bytes(view[start:start + STREAM_CHUNK])
+
+    def getReader(self) -> _StreamReader:
+        return _StreamReader(self.__aiter__())
+
+    async def cancel(self, reason: Any = None) -> None:
+        self.locked, self._data = True, b""
 
 
-def _decode(entry: Entry | None, value_type: str) -> Any:
-    if entry is None:
-        return None
-    if value_type == "text":
-        return entry.value.decode("utf-8", errors="replace")
-    if value_type == "json":
+class _StreamReader:
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+
+    async def read(self) -> JsDict:
         try:
-            return json.loads(entry.value)
-        except ValueError as exc:
-            raise JsSyntaxError(f"Unexpected token in JSON: {exc}") from None
+            return JsDict(done=False, value=await anext(self._chunks))
+        except StopAsyncIteration:
+            return JsDict(done=True, value=None)
+
+    def releaseLock(self) -> None:
+        pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"Unexpected token '{name[0]}'")  # JSON.parse has no NaN/Infinity
+
+
+def _parse_json(data: bytes | str) -> Any:
+    try:
+        return json.loads(data, object_hook=JsDict, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise JsSyntaxError(f"Unexpected token in JSON: {exc}") from None
+
+
+def _decode(entry: Entry, value_type: str) -> Any:
+    if value_type == "text":
+        return entry.value.decode("utf-8", errors="replace")  # as TextDecoder: bad bytes become U+FFFD
+    if value_type == "json":
+        return _parse_json(entry.value.decode("utf-8", errors="replace"))
     if value_type == "arrayBuffer":
-        return memoryview(entry.value)  # the SDK hands an ArrayBuffer over as a memoryview
+        return memoryview(entry.value)  # the SDK hands an ArrayBuffer to Python as a memoryview
     return KVValueStream(entry.value)
 
 
 def _metadata(entry: Entry | None) -> Any:
     if entry is None or entry.metadata is None:
         return None
-    return json.loads(entry.metadata, object_hook=JsDict)
+    return _parse_json(entry.metadata)
 
 
-async def _value_bytes(value: Any) -> bytes:
+def _value_source(value: Any) -> bytes | AsyncIterable[Any]:
+    """workerd's put() body check, before any I/O: a stream is returned unread."""
     value = py_value(value)
     if isinstance(value, str):
-        return value.encode("utf-8")
+        return v.usv(value).encode("utf-8")
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
-    stream = getattr(value, "body", None) if not hasattr(value, "__aiter__") else value
-    if stream is not None and hasattr(stream, "__aiter__"):
-        chunks, size = [], 0
-        async for chunk in stream:
-            data = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
-            size += len(data)
-            v.check_value_size(size)  # stop reading an oversized stream early
-            chunks.append(data)
-        return b"".join(chunks)
-    raise JsTypeError("KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.")
+    if isinstance(value, AsyncIterable):
+        return value
+    raise JsTypeError(_PUT_TYPE_ERROR)
+
+
+async def _read_stream(stream: AsyncIterable[Any]) -> bytes:
+    """Read a streamed value; past the limit keep counting but not keeping, so the error has the full length
+    (as the KV service's length-counting stream does)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream:
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8")
+        elif not isinstance(chunk, (bytes, bytearray, memoryview)):
+            raise JsTypeError("This WritableStream only supports writing byte types.")
+        size += len(chunk)
+        if size <= v.MAX_VALUE_SIZE:
+            chunks.append(bytes(chunk))
+    v.check_value_size(size)
+    return b"".join(chunks)
 
 
 class KVNamespace:
-    """A Workers KV namespace over any ``KVBackend``."""
+    """A Workers KV namespace over any ``KVBackend``.
+
+    ``clock`` returns "now" in epoch seconds: expirations are computed and checked against it, so tests can
+    move time without sleeping (backends with their own expiry, like Redis, also expire keys for real).
+    """
 
     def __init__(self, backend: KVBackend, *, clock: Callable[[], float] = time.time) -> None:
         self._backend = backend
         self._clock = clock
 
     async def get(self, key: Any, type_or_options: Any = None, **kwargs: Any) -> Any:
+        if type_or_options is None and not kwargs and type(key) is str:  # the common case, kept short
+            entry = await self._backend.get(v.validate_key("GET", key), self._clock())
+            return None if entry is None else _decode(entry, "text")
         options = options_from(type_or_options, kwargs, type_key="type")
         key = py_value(key)
         if isinstance(key, (list, tuple)):
             return await self._get_bulk(list(key), options, with_metadata=False)
-        value_type = v.validate_get_type(options.get("type"))
-        key = v.validate_key("GET", key)
-        v.validate_cache_ttl(options)
-        return _decode(await self._backend.get(key, self._clock()), value_type)
+        entry, value_type = await self._get_one(key, options)
+        return None if entry is None else _decode(entry, value_type)
 
     async def getWithMetadata(self, key: Any, type_or_options: Any = None, **kwargs: Any) -> Any:
         options = options_from(type_or_options, kwargs, type_key="type")
         key = py_value(key)
         if isinstance(key, (list, tuple)):
             return await self._get_bulk(list(key), options, with_metadata=True)
-        value_type = v.validate_get_type(options.get("type"))
-        key = v.validate_key("GET", key)
-        v.validate_cache_ttl(options)
-        entry = await self._backend.get(key, self._clock())
-        return JsDict(value=_decode(entry, value_type), metadata=_metadata(entry), cacheStatus=None)
+        entry, value_type = await self._get_one(key, options)
+        value = None if entry is None else _decode(entry, value_type)
+        return JsDict(value=value, metadata=_metadata(entry), cacheStatus=None)
 
     get_with_metadata = getWithMetadata
 
-    async def _get_bulk(self, keys: list[Any], options: Mapping[str, Any], *, with_metadata: bool) -> JsDict:
+    async def _get_one(self, key: Any, options: Mapping[str, Any]) -> tuple[Entry | None, str]:
         value_type = str(options.get("type") or "text")
+        cache_ttl = v.int_option(options, "cacheTtl")  # workerd converts options before anything else
+        key = v.validate_key("GET", key)
+        v.validate_cache_ttl({"cacheTtl": cache_ttl})
+        entry = await self._backend.get(key, self._clock())
+        if entry is not None:
+            v.check_get_type(value_type)
+        return entry, value_type
+
+    async def _get_bulk(self, keys: list[Any], options: Mapping[str, Any], *, with_metadata: bool) -> JsDict:
+        value_type = str(options.get("type") or "")
+        cache_ttl = v.int_option(options, "cacheTtl")
         names = v.validate_bulk(keys, value_type)
-        v.validate_cache_ttl(options, "GET_BULK")
+        v.validate_cache_ttl({"cacheTtl": cache_ttl}, "GET_BULK")
         entries = await self._backend.get_many(names, self._clock())
-        total = sum(len(e.value) for e in entries.values() if e is not None)
-        if total > v.MAX_VALUE_SIZE:
-            raise v.kv_error("GET_BULK", 413, "Total size of request exceeds the limit of 25MB")
-        result = JsDict()
+        result, total = JsDict(), 0
         for name in names:
             entry = entries.get(name)
-            try:
-                value = _decode(entry, value_type)
-            except JsSyntaxError:
-                raise v.kv_error("GET_BULK", 400,
-                                 "At least one of the requested keys corresponds to a non-json value") from None
-            if with_metadata:
-                result[name] = None if entry is None else JsDict(value=value, metadata=_metadata(entry))
+            if entry is None:
+                result[name] = None
+                continue
+            text = entry.value.decode("utf-8", errors="replace")
+            total += len(text)
+            if value_type == "json":
+                try:
+                    value = _parse_json(text)
+                except JsSyntaxError:
+                    raise v.kv_error("GET_BULK", 400,
+                                     "At least one of the requested keys corresponds to a non-json value") from None
             else:
-                result[name] = value
+                value = text
+            result[name] = JsDict(value=value, metadata=_metadata(entry)) if with_metadata else value
+        if total > v.MAX_BULK_SIZE:
+            raise v.kv_error("GET_BULK", 413, "Total size of request exceeds the limit of 25MB")
         return result
 
     async def put(self, key: Any, value: Any, options: Any = None, **kwargs: Any) -> None:
+        """Checks run in Cloudflare's order (runtime first, then the KV service), and all of them before
+        anything is stored: bad input stores nothing."""
         opts = options_from(options, kwargs)
+        for name in ("expiration", "expirationTtl"):
+            v.int_option(opts, name)
         key = v.validate_key("PUT", py_value(key))
-        now = self._clock()
-        # Validate everything before reading the value or touching storage: bad input stores nothing.
-        expiration = v.expiration_from(opts, now)
-        metadata = v.encode_metadata(opts.get("metadata"))
-        data = await _value_bytes(value)
+        metadata = v.serialise_metadata(opts.get("metadata"))
+        source = _value_source(value)
+        expiration = v.expiration_from(opts, self._clock())
+        v.check_metadata_size(metadata)
+        data = source if isinstance(source, bytes) else await _read_stream(source)
         v.check_value_size(len(data))
         await self._backend.put(key, data, expiration, metadata)
 
@@ -157,7 +226,7 @@ class KVNamespace:
 
     async def list(self, options: Any = None, **kwargs: Any) -> JsDict:
         opts = options_from(options, kwargs)
-        limit = v.validate_list_limit(opts.get("limit"))
+        limit = v.list_limit(opts)
         prefix = v.validate_prefix(opts.get("prefix"))
         start_after = v.decode_cursor(opts.get("cursor"))
         keys, more = await self._backend.list_page(prefix, start_after, limit, self._clock())
@@ -167,7 +236,7 @@ class KVNamespace:
             if item.expiration is not None:
                 entry["expiration"] = item.expiration
             if item.metadata is not None:
-                entry["metadata"] = json.loads(item.metadata, object_hook=JsDict)
+                entry["metadata"] = _parse_json(item.metadata)
             listed.append(entry)
         result = JsDict(keys=listed, list_complete=not more)
         if more:

@@ -1,97 +1,143 @@
 """KV on Redis or Valkey, shared by any number of portflare nodes.
 
 URL: ``redis://[user:password@]host:6379/0`` (``rediss://`` for TLS; ``valkey://``/``valkeys://`` are the same),
-with ``?max_connections=N`` to size the pool.
+with ``?max_connections=N`` to size the connection pool (default 50; more callers wait for a connection).
 
 Layout, per namespace (``portflare:kv:<namespace id>:``):
-- ``…:v:<key>`` a hash {value, expiration, metadata}, with the Redis expiry set to the KV expiration, so an
-  expired key disappears by itself and is never returned stale;
+- ``…:v:<key>`` a hash ``{v: value, m: "<expiration>|<metadata JSON>"}`` (either side of ``|`` may be empty),
+  with the Redis expiry set to the KV expiration (``EXPIREAT``), so an expired key disappears by itself and
+  is never returned stale; ``m`` is small and always present, so listing never reads a value;
 - ``…:idx`` a sorted set of key names, all with score 0, so ``ZRANGEBYLEX`` walks keys in byte order from a
-  cursor without scanning the keyspace. Members whose hash expired are dropped from the index lazily, when a
-  listing meets them.
-Writes go through MULTI/EXEC so value, metadata and index change together.
+  cursor without scanning the keyspace. A member whose hash expired is dropped from the index lazily, when a
+  listing meets it.
+Writes are Lua scripts (one round trip, atomic), so value, metadata, expiry and index change together, and a
+listing never drops from the index a key another node has just written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from typing import Any, cast
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
-from portflare.backends import BackendTarget
-from portflare.bindings.kv.base import Entry, ListedKey, is_live
+from portflare.backends import BackendTarget, redact
+from portflare.bindings.kv.base import Entry, ListedKey, is_live, storage_error
+from portflare.errors import BackendError
 
 _SCHEMES = {"redis": "redis", "valkey": "redis", "rediss": "rediss", "valkeys": "rediss"}
-LIST_FETCH = 256  # index members read per round trip while listing
+DEFAULT_MAX_CONNECTIONS = 50
+POOL_TIMEOUT = 20  # seconds a caller waits for a free connection
+LIST_BATCH = 256  # index members examined per round trip while listing
+FIELDS = (b"v", b"m")
+
+# KEYS: data key, index. ARGV: value, meta, expiration (epoch s, or ""), member.
+_PUT = """
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'm', ARGV[2])
+if ARGV[3] ~= '' then redis.call('EXPIREAT', KEYS[1], ARGV[3]) end
+redis.call('ZADD', KEYS[2], 0, ARGV[4])
+"""
+# KEYS: data key, index. ARGV: member.
+_DELETE = """
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+"""
+# KEYS: index, data keys... ARGV: members... (drops a member only if its hash is still gone)
+_DROP_STALE = """
+for i, member in ipairs(ARGV) do
+  if redis.call('EXISTS', KEYS[i + 1]) == 0 then redis.call('ZREM', KEYS[1], member) end
+end
+"""
 
 
 def client_from_url(url: str) -> aioredis.Redis:
     parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    max_connections = int(query.pop("max_connections", ["50"])[0])
+    query = dict(parse_qsl(parts.query))
+    try:
+        max_connections = int(query.pop("max_connections", DEFAULT_MAX_CONNECTIONS))
+    except ValueError:
+        raise BackendError(f"{redact(url)}: max_connections must be an integer") from None
     scheme = _SCHEMES.get(parts.scheme.lower(), parts.scheme)
-    rest = "&".join(f"{k}={v[0]}" for k, v in query.items())
-    normalised = urlunsplit((scheme, parts.netloc, parts.path, rest, ""))
-    return aioredis.Redis.from_url(normalised, max_connections=max_connections, decode_responses=False)
+    normalised = urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), ""))
+    # A blocking pool: callers beyond max_connections wait for a free connection (the default pool raises
+    # "Too many connections" instead, which a burst of requests would turn into failed KV calls).
+    pool = aioredis.BlockingConnectionPool.from_url(normalised, max_connections=max_connections,
+                                                    timeout=POOL_TIMEOUT, decode_responses=False)
+    return aioredis.Redis.from_pool(pool)  # the client owns the pool: aclose() closes its connections
+
+
+def _pack_meta(expiration: int | None, metadata: str | None) -> bytes:
+    return f"{'' if expiration is None else expiration}|{metadata or ''}".encode()
+
+
+def _unpack_meta(meta: bytes) -> tuple[int | None, str | None]:
+    expiration, _, metadata = meta.partition(b"|")
+    return (int(expiration) if expiration else None), (metadata.decode("utf-8") if metadata else None)
 
 
 class RedisKVBackend:
     def __init__(self, client: aioredis.Redis, namespace: str) -> None:
         self._redis = client
-        self._prefix = f"portflare:kv:{namespace}:".encode()
+        # Quoting keeps one namespace's prefix from being another's (":" in an id would otherwise allow it).
+        self._prefix = f"portflare:kv:{quote(namespace, safe='')}:".encode()
         self._index = self._prefix + b"idx"
+        self._put = client.register_script(_PUT)
+        self._delete = client.register_script(_DELETE)
+        self._drop_stale = client.register_script(_DROP_STALE)
 
     @classmethod
     async def open(cls, target: BackendTarget) -> RedisKVBackend:
-        assert target.url is not None
+        if target.url is None:
+            raise BackendError(f"KV binding {target.binding}: the Redis backend needs a URL")
         return cls(client_from_url(target.url), target.resource)
 
-    def _data_key(self, key: str) -> bytes:
-        return self._prefix + b"v:" + key.encode("utf-8")
+    def _data_key(self, name: bytes) -> bytes:
+        return self._prefix + b"v:" + name
 
     @staticmethod
     def _entry(fields: Sequence[Any], now: float) -> Entry | None:
-        value, expiration, metadata = fields
-        if value is None:
+        value, meta = fields
+        if value is None or meta is None:
             return None
-        exp = int(expiration) if expiration else None
-        if not is_live(exp, now):
+        expiration, metadata = _unpack_meta(meta)
+        if not is_live(expiration, now):
             return None
-        return Entry(bytes(value), exp, metadata.decode("utf-8") if metadata else None)
+        return Entry(value, expiration, metadata)
 
     async def get(self, key: str, now: float) -> Entry | None:
-        fields = await self._redis.hmget(self._data_key(key), ["value", "expiration", "metadata"])
+        try:
+            fields = await self._redis.hmget(self._data_key(key.encode("utf-8")), FIELDS)
+        except RedisError as exc:
+            raise storage_error("GET", exc) from exc
         return self._entry(fields, now)
 
     async def get_many(self, keys: Sequence[str], now: float) -> dict[str, Entry | None]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.hmget(self._data_key(key), ["value", "expiration", "metadata"])
-            replies = await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.hmget(self._data_key(key.encode("utf-8")), FIELDS)
+                replies = await pipe.execute()
+        except RedisError as exc:
+            raise storage_error("GET_BULK", exc) from exc
         return {key: self._entry(fields, now) for key, fields in zip(keys, replies, strict=True)}
 
     async def put(self, key: str, value: bytes, expiration: int | None, metadata: str | None) -> None:
-        data_key = self._data_key(key)
-        mapping: dict[str, bytes | str | int] = {"value": value}
-        if expiration is not None:
-            mapping["expiration"] = expiration
-        if metadata is not None:
-            mapping["metadata"] = metadata
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(data_key)
-            pipe.hset(data_key, mapping=mapping)  # type: ignore[arg-type]
-            if expiration is not None:
-                pipe.expireat(data_key, expiration)
-            pipe.zadd(self._index, {key.encode("utf-8"): 0})
-            await pipe.execute()
+        name = key.encode("utf-8")
+        args = [value, _pack_meta(expiration, metadata), b"" if expiration is None else expiration, name]
+        try:
+            await self._put(keys=[self._data_key(name), self._index], args=args)
+        except RedisError as exc:
+            raise storage_error("PUT", exc) from exc
 
     async def delete(self, key: str) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self._data_key(key))
-            pipe.zrem(self._index, key.encode("utf-8"))
-            await pipe.execute()
+        name = key.encode("utf-8")
+        try:
+            await self._delete(keys=[self._data_key(name), self._index], args=[name])
+        except RedisError as exc:
+            raise storage_error("DELETE", exc) from exc
 
     async def list_page(self, prefix: str, start_after: str | None, limit: int,
                         now: float) -> tuple[list[ListedKey], bool]:
@@ -103,39 +149,42 @@ class RedisKVBackend:
         else:
             lower = b"[" + encoded_prefix if prefix else b"-"
         found: list[ListedKey] = []
-        while len(found) <= limit:
-            members: list[bytes] = await self._redis.zrangebylex(  # type: ignore[assignment]
-                self._index, lower, upper, start=0, num=LIST_FETCH)
-            if not members:
-                break
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for member in members:
-                    pipe.hmget(self._prefix + b"v:" + member, ["value", "expiration", "metadata"])
-                replies = await pipe.execute()
-            stale = []
-            for member, (value, expiration, metadata) in zip(members, replies, strict=True):
-                exp = int(expiration) if expiration else None
-                if value is None:  # the hash expired (or was deleted between calls): drop it from the index
-                    stale.append(member)
-                    continue
-                if is_live(exp, now):
-                    found.append(ListedKey(member.decode("utf-8"), exp, metadata.decode() if metadata else None))
-            if stale:
-                await self._redis.zrem(self._index, *stale)
-            lower = b"(" + members[-1]
-            if len(members) < LIST_FETCH:
-                break
+        try:
+            while len(found) <= limit:
+                batch = max(limit + 1 - len(found), LIST_BATCH) if found else limit + 1
+                members: list[bytes] = await self._redis.zrangebylex(  # type: ignore[assignment]
+                    self._index, lower, upper, start=0, num=batch)
+                if not members:
+                    break
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for member in members:
+                        pipe.hget(self._data_key(member), "m")
+                    metas = await pipe.execute()
+                stale = []
+                for member, meta in zip(members, metas, strict=True):
+                    if meta is None:  # the hash expired (or was just deleted): drop it from the index
+                        stale.append(member)
+                        continue
+                    expiration, metadata = _unpack_meta(meta)
+                    if is_live(expiration, now):
+                        found.append(ListedKey(member.decode("utf-8"), expiration, metadata))
+                if stale:
+                    await self._drop_stale(keys=[self._index, *map(self._data_key, stale)], args=stale)
+                if len(members) < batch:
+                    break
+                lower = b"(" + members[-1]
+        except RedisError as exc:
+            raise storage_error("GET", exc) from exc
         return found[:limit], len(found) > limit
 
     async def clear(self) -> None:
-        """Delete every key of this namespace (tests and migrations)."""
-        cursor = 0
-        while True:
-            cursor, keys = await self._redis.scan(cursor, match=self._prefix + b"*", count=500)
-            if keys:
-                await self._redis.delete(*keys)
-            if cursor == 0:
-                break
+        """Delete every key of this namespace (tests, tools). Walks the index, never the whole keyspace."""
+        while members := cast("list[bytes]", await self._redis.zrange(self._index, 0, 499)):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(*[self._data_key(member) for member in members])
+                pipe.zrem(self._index, *members)
+                await pipe.execute()
+        await self._redis.delete(self._index)
 
     async def close(self) -> None:
         await self._redis.aclose()
