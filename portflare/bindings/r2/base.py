@@ -1,0 +1,136 @@
+"""The R2 backend interface: small, async, bytes and streams.
+
+A backend stores objects (bytes plus an ``ObjectMeta`` record), lists keys in UTF-8 byte order and keeps
+multipart uploads. Everything Cloudflare-specific — key and metadata limits, checksum and conditional
+checks, range resolution, cursors, error wording and the object shapes a Worker sees — lives once, above the
+backends, in ``binding.py``, ``validate.py`` and ``conditional.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from portflare.backends import BackendTarget
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectMeta:
+    """One stored object's record. ``token`` is the backend's handle on this exact version (a blob file name,
+    an S3 ETag): ``get`` reads that version or reports that the object changed."""
+
+    key: str
+    version: str
+    size: int
+    etag: str
+    uploaded_ms: int
+    http_metadata: dict[str, str] = field(default_factory=dict)  # contentType, ..., cacheExpiry (epoch ms text)
+    custom_metadata: dict[str, str] = field(default_factory=dict)
+    checksums: dict[str, str] = field(default_factory=dict)  # algorithm name ("md5", "sha256", ...) -> hex
+    storage_class: str = "Standard"
+    token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewObject:
+    """What the binding asks a backend to store; the content arrives as a ``HashingStream``."""
+
+    key: str
+    version: str
+    uploaded_ms: int
+    http_metadata: dict[str, str]
+    custom_metadata: dict[str, str]
+    storage_class: str
+
+
+class HashingStream(Protocol):
+    """The content of a put or part: async-iterate it once. It counts and hashes as it goes and raises (a size
+    or checksum error) instead of ending when the content is not acceptable, so a backend that stores only after
+    the stream ends cleanly stores nothing bad. After it ends, ``size``, ``md5_hex`` and ``checksums`` are
+    final."""
+
+    size: int
+    md5_hex: str
+    checksums: dict[str, str]
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    objects: list[ObjectMeta]
+    delimited_prefixes: list[str]
+    truncated: bool
+    last: str | None  # the last key or delimited prefix returned, in list order
+
+
+@dataclass(frozen=True, slots=True)
+class PartInfo:
+    part_number: int
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    key: str
+    upload_id: str
+    parts: dict[int, PartInfo]
+
+
+# put's condition: evaluated against the current object (or None) at the moment the write would take effect.
+Condition = Callable[[ObjectMeta | None], bool]
+
+
+class R2Backend(Protocol):
+    @classmethod
+    async def open(cls, target: BackendTarget) -> R2Backend: ...
+
+    async def head(self, key: str) -> ObjectMeta | None: ...
+
+    async def get(self, meta: ObjectMeta, offset: int, length: int) -> AsyncIterable[bytes] | None:
+        """``length`` bytes from ``offset`` of exactly the version ``meta`` describes (the range is already
+        resolved and within the object), or None if that version is gone (replaced or deleted): the binding
+        then looks again."""
+        ...
+
+    async def put(self, new: NewObject, body: HashingStream, condition: Condition) -> ObjectMeta | None:
+        """Store ``body`` under ``new.key`` if ``condition`` holds for the current object; None (and nothing
+        stored) if it does not. An exception from ``body`` leaves the previous object in place."""
+        ...
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        """Delete up to 1000 keys; missing keys are ignored."""
+        ...
+
+    async def list_page(self, prefix: str, start_after: str | None, limit: int, delimiter: str | None,
+                        with_metadata: bool) -> ListPage:
+        """Up to ``limit`` entries (objects and delimited prefixes together) after ``start_after`` with
+        ``prefix``, in UTF-8 byte order. A key holding ``delimiter`` after ``prefix`` is reported once as
+        ``prefix + segment + delimiter``. ``with_metadata=False`` lets a backend skip reading the http/custom
+        metadata."""
+        ...
+
+    async def create_multipart(self, new: NewObject) -> str:
+        """Start an upload; returns its id."""
+        ...
+
+    async def upload_part(self, key: str, upload_id: str, part_number: int, body: HashingStream) -> PartInfo | None:
+        """Store one part (replacing an earlier one with the same number); None if no such upload for key."""
+        ...
+
+    async def get_upload(self, key: str, upload_id: str) -> Upload | None:
+        """The upload with its parts, or None if it does not exist (for this key), was completed or aborted."""
+        ...
+
+    async def complete_multipart(self, upload: Upload, parts: Sequence[PartInfo], etag: str,
+                                 uploaded_ms: int) -> ObjectMeta:
+        """Join ``parts`` (already validated, in order) into the object; the upload ends."""
+        ...
+
+    async def abort_multipart(self, key: str, upload_id: str) -> bool:
+        """Drop the upload and its parts; False if there was no such upload."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,95 @@
+"""Values a Worker may store, as one stream of bytes chunks that counts and hashes itself on the way to a backend."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any
+
+from portflare.api.blob import Blob
+from portflare.bindings.r2 import validate as v
+from portflare.errors import JsTypeError
+from portflare.jsobject import py_value
+
+CHUNK = 1024 * 1024  # how bytes already in memory are handed to a backend
+
+
+def source_of(value: Any, op: str = "put") -> AsyncIterable[bytes]:
+    """The chunks of a put/part value: str, bytes-like, Blob, None (empty), an async iterable of bytes, or
+    anything exposing one as ``.body`` (a Request, Response, R2ObjectBody)."""
+    value = py_value(value)
+    if value is None:
+        return _chunks(b"")
+    if isinstance(value, str):
+        return _chunks(value.encode("utf-8"))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _chunks(bytes(value))
+    if isinstance(value, Blob):
+        return _chunks(value._data)
+    if hasattr(value, "__aiter__"):
+        return _as_bytes(value)
+    body = getattr(value, "body", None)
+    if body is not None and not isinstance(value, (dict, list, tuple)):
+        return source_of(body, op)
+    if body is None and hasattr(value, "bodyUsed"):
+        return _chunks(b"")  # a Request/Response without a body
+    raise JsTypeError(f"Failed to execute '{op}' on 'R2Bucket': parameter 2 is not of type 'ReadableStream or "
+                      "ArrayBuffer or ArrayBufferView or string or Blob'.")
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    if len(data) <= CHUNK:
+        yield data
+        return
+    view = memoryview(data)
+    for start in range(0, len(data), CHUNK):
+        yield bytes(view[start:start + CHUNK])
+
+
+async def _as_bytes(source: AsyncIterable[Any]) -> AsyncIterator[bytes]:
+    async for chunk in source:
+        if isinstance(chunk, bytes):
+            yield chunk
+        elif isinstance(chunk, (bytearray, memoryview)):
+            yield bytes(chunk)
+        elif isinstance(chunk, str):
+            yield chunk.encode("utf-8")
+        else:
+            raise JsTypeError(f"A stream chunk must be bytes, not {type(chunk).__name__}.")
+
+
+class Hashing:
+    """The ``HashingStream`` handed to backends: md5 always, plus the algorithm the caller asked to verify. Raises
+    R2's size or checksum error in place of ending, so content that breaks a rule is never committed."""
+
+    def __init__(self, op: str, source: AsyncIterable[bytes], expected: tuple[str, str] | None = None) -> None:
+        self._op = op
+        self._source = source
+        self._expected = expected
+        self._md5 = hashlib.md5()
+        self._extra = v.hasher(expected[0]) if expected and expected[0] != "md5" else None
+        self.size = 0
+        self.md5_hex = ""
+        self.checksums: dict[str, str] = {}
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        async for chunk in self._source:
+            if not chunk:
+                continue
+            self.size += len(chunk)
+            v.check_size(self._op, self.size)
+            self._md5.update(chunk)
+            if self._extra is not None:
+                self._extra.update(chunk)
+            yield chunk
+        self.md5_hex = self._md5.hexdigest()
+        self.checksums = {"md5": self.md5_hex}
+        if self._expected is not None:
+            name, expected_hex = self._expected
+            actual = self.md5_hex if self._extra is None else self._extra.hexdigest()
+            if actual != expected_hex:
+                raise v.checksum_mismatch(self._op, name, expected_hex, actual)
+            self.checksums[name] = actual
