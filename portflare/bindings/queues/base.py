@@ -68,8 +68,9 @@ class QueueBackend(Protocol):
     async def receive(self, limit: int, lease: float, now: float, wait: float = 0.0) -> list[Delivery]:
         """Lease up to ``limit`` deliverable messages for ``lease`` seconds, each counting one attempt.
 
-        Deliverable: past its delay, and not leased (or its lease ran out). A backend with ``blocks`` may wait
-        up to ``wait`` seconds for a first message; others return at once.
+        Deliverable: past its delay, and not leased (or its lease ran out). All consumers of one queue use
+        the same ``lease`` (a backend may judge others' leases by it). A backend with ``blocks`` may wait up to
+        ``wait`` seconds for a first message; others return at once.
         """
         ...
 
