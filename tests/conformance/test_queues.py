@@ -284,7 +284,7 @@ Handler = Callable[[MessageBatch], Awaitable[None]]
 
 
 async def consume(setup: Setup, handler: Handler, until: Callable[[], bool], *, name: str = "q",
-                  timeout: float = 5.0, **settings: Any) -> Consumer:
+                  within: float = 5.0, **settings: Any) -> Consumer:
     """Run a consumer on queue ``name`` until ``until()`` holds; the consumer (for inspection) is returned."""
     dlq_name = settings.pop("dead_letter_queue", None)
     settings.setdefault("max_batch_timeout", 0.05)
@@ -294,7 +294,7 @@ async def consume(setup: Setup, handler: Handler, until: Callable[[], bool], *, 
     consumer = Consumer(consumer_settings, await setup.backend(name), handler, dead_letter=dead_letter, poll=0.01)
     task = asyncio.create_task(consumer.run())
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while not until():
             assert time.monotonic() < deadline, "the consumer did not finish in time"
             await asyncio.sleep(0.02)
