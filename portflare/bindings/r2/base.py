@@ -79,6 +79,15 @@ class Upload:
     parts: dict[int, PartInfo]
 
 
+@dataclass(frozen=True, slots=True)
+class Read:
+    meta: ObjectMeta
+    span: tuple[int, int] | None  # (offset, length) read; None: metadata only
+    body: AsyncIterable[bytes] | None
+
+
+ReadPlan = Callable[[ObjectMeta], "tuple[int, int] | None"]
+
 # put's condition: evaluated against the current object (or None) at the moment the write would take effect.
 Condition = Callable[[ObjectMeta | None], bool]
 
@@ -89,15 +98,16 @@ class R2Backend(Protocol):
 
     async def head(self, key: str) -> ObjectMeta | None: ...
 
-    async def get(self, meta: ObjectMeta, offset: int, length: int) -> AsyncIterable[bytes] | None:
-        """``length`` bytes from ``offset`` of exactly the version ``meta`` describes (the range is already
-        resolved and within the object), or None if that version is gone (replaced or deleted): the binding
-        then looks again."""
+    async def get(self, key: str, plan: ReadPlan) -> Read | None:
+        """The object under ``key`` (None if missing) read as ``plan`` decides once the backend has its metadata:
+        ``plan(meta)`` returns the ``(offset, length)`` to read (within the object) or None to read nothing (a
+        failed ``onlyIf``); if it raises (an unsatisfiable range) nothing is read. The body is exactly the
+        version ``meta`` describes, streamed."""
         ...
 
-    async def put(self, new: NewObject, body: HashingStream, condition: Condition) -> ObjectMeta | None:
-        """Store ``body`` under ``new.key`` if ``condition`` holds for the current object; None (and nothing
-        stored) if it does not. An exception from ``body`` leaves the previous object in place."""
+    async def put(self, new: NewObject, body: HashingStream, condition: Condition | None) -> ObjectMeta | None:
+        """Store ``body`` under ``new.key`` if ``condition`` (None: always) holds for the current object; None
+        (and nothing stored) if it does not. An exception from ``body`` leaves the previous object in place."""
         ...
 
     async def delete(self, keys: Sequence[str]) -> None:

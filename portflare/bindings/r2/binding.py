@@ -17,8 +17,6 @@ from portflare.bindings.r2.streams import Hashing, source_of
 from portflare.errors import JsException, JsRangeError, JsTypeError
 from portflare.jsobject import JsDict, JsList, py_value
 
-GET_ATTEMPTS = 5  # a get that loses a race with a replace looks again this many times
-
 
 def _unwrap(value: Any) -> Any:
     return value if isinstance(value, Headers) else py_value(value)  # Headers.to_py() would lose its type
@@ -69,17 +67,18 @@ class R2Bucket:
         cond = parse_conditional(opts.get("onlyIf"))
         spec = parse_range(opts.get("range"))
         _check_ssec(opts)
-        for _ in range(GET_ATTEMPTS):
-            meta = await self._backend.head(key)
-            if meta is None:
-                return None
+
+        def plan(meta: ObjectMeta) -> tuple[int, int] | None:
             if not holds(cond, meta.etag, meta.uploaded_ms):
-                return R2Object(meta)
-            offset, length = resolve_range(spec, meta.size)
-            source = await self._backend.get(meta, offset, length)
-            if source is not None:
-                return R2ObjectBody(meta, source, (offset, length))
-        raise v.r2_error("get", v.INTERNAL_ERROR)
+                return None  # a failed onlyIf: the object's metadata without a body
+            return resolve_range(spec, meta.size)
+
+        found = await self._backend.get(key, plan)
+        if found is None:
+            return None
+        if found.span is None or found.body is None:
+            return R2Object(found.meta)
+        return R2ObjectBody(found.meta, found.body, found.span)
 
     async def put(self, key: Any, value: Any, options: Any = None, **kwargs: Any) -> R2Object | None:
         opts = options_from(options, kwargs)
@@ -95,7 +94,7 @@ class R2Bucket:
             return holds(cond, None if current is None else current.etag,
                          None if current is None else current.uploaded_ms)
 
-        meta = await self._backend.put(new, body, condition)
+        meta = await self._backend.put(new, body, None if cond is None else condition)
         return None if meta is None else R2Object(meta)
 
     async def delete(self, keys: Any) -> None:

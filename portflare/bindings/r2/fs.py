@@ -30,6 +30,8 @@ from portflare.bindings.r2.base import (
     NewObject,
     ObjectMeta,
     PartInfo,
+    Read,
+    ReadPlan,
     Upload,
 )
 from portflare.bindings.r2.validate import PREFIX_END
@@ -163,14 +165,21 @@ class FsR2Backend:
     async def head(self, key: str) -> ObjectMeta | None:
         return self._current(key)
 
-    async def get(self, meta: ObjectMeta, offset: int, length: int) -> AsyncIterator[bytes] | None:
-        try:
-            f = _open(self._blob(meta.token), "rb")
-        except FileNotFoundError:
-            return None
-        return _read(f, offset, length)
+    async def get(self, key: str, plan: ReadPlan) -> Read | None:
+        while True:
+            meta = self._current(key)
+            if meta is None:
+                return None
+            span = plan(meta)
+            if span is None:
+                return Read(meta, None, None)
+            try:
+                f = _open(self._blob(meta.token), "rb")
+            except FileNotFoundError:
+                continue  # replaced or deleted since we looked: look again
+            return Read(meta, span, _read(f, *span))
 
-    async def put(self, new: NewObject, body: HashingStream, condition: Condition) -> ObjectMeta | None:
+    async def put(self, new: NewObject, body: HashingStream, condition: Condition | None) -> ObjectMeta | None:
         tmp = await self._write(body)
         meta = ObjectMeta(key=new.key, version=new.version, size=body.size, etag=body.md5_hex,
                           uploaded_ms=new.uploaded_ms, http_metadata=new.http_metadata,

@@ -1,0 +1,53 @@
+"""A real S3 server for the R2 tests and bench: moto's server in a subprocess on 127.0.0.1:<free port>.
+
+``PORTFLARE_TEST_S3_URL`` (e.g. ``s3://minio:minio123@127.0.0.1:9000/?secure=false``) points the tests at a
+running server instead. Locally a server that cannot start skips the S3 tests; under ``CI=true`` it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tests.conftest import free_port, port_open
+
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"
+
+
+@contextmanager
+def moto_server(startup_timeout: float = 20.0) -> Iterator[str]:
+    """Yield ``s3://testing:testing@127.0.0.1:<port>/?secure=false`` (bucket left to the caller); stop on exit."""
+    port = free_port()
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while not port_open("127.0.0.1", port, timeout=0.2):
+            if process.poll() is not None:
+                output = process.stderr.read().decode()[-500:] if process.stderr else ""
+                raise RuntimeError(f"moto server exited: {output}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"moto server did not listen on 127.0.0.1:{port} within {startup_timeout}s")
+            time.sleep(0.05)
+        yield f"s3://{ACCESS_KEY}:{SECRET_KEY}@127.0.0.1:{port}/?secure=false"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def with_bucket(url: str, bucket: str) -> str:
+    """The server URL with ``bucket`` as its path."""
+    base, _, query = url.partition("?")
+    return f"{base.rstrip('/')}/{bucket}" + (f"?{query}" if query else "")
