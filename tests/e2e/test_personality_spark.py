@@ -128,6 +128,29 @@ def test_submit_results_share_and_media(client: httpx.Client) -> None:
     assert card.text.startswith("<svg") and ids[0] in card.text
 
 
+def test_queue_consumer_and_cron_roll_up_daily_stats(client: httpx.Client) -> None:
+    """submit → queue → consumer writes quiz_analytics → cron rolls up quiz_daily_stats."""
+    quiz = client.get("/api/quizzes/generate/quick").json()
+    users = [f"stats-{time.time_ns()}-{i}" for i in range(3)]
+    for user in [*users, users[0]]:  # 4 submissions by 3 users
+        response = client.post("/api/quizzes/submit", json={
+            "quiz_id": quiz["id"], "quiz_type": "quick", "user_id": user, "answers": answers_for(quiz)})
+        assert response.status_code == 201
+    deadline = time.monotonic() + 20
+    quick: list[dict[str, object]] = []
+    while time.monotonic() < deadline:
+        assert client.get("/__scheduled", params={"cron": "0 0 * * *"}).status_code == 200
+        stats = client.get("/api/stats/daily").json()["stats"]
+        quick = [row for row in stats if row["quiz_type"] == "quick"]
+        if quick and int(quick[0]["submissions"]) >= 4:  # type: ignore[call-overload]
+            break
+        time.sleep(0.5)
+    assert quick, "the consumer never delivered the analytics events"
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    assert quick[0]["day"] == today
+    assert int(quick[0]["submissions"]) >= 4 and int(quick[0]["unique_users"]) >= 3  # type: ignore[call-overload]
+
+
 def test_anonymous_submission_is_allowed(client: httpx.Client) -> None:
     quiz = client.get("/api/quizzes/generate/mood").json()
     response = client.post("/api/quizzes/submit", json={

@@ -6,6 +6,7 @@ A plain Cloudflare Python Worker: it runs on Cloudflare as is, and on portflare 
 import json
 import random
 import re
+import time
 import uuid
 from urllib.parse import parse_qs, urlparse
 
@@ -72,6 +73,9 @@ class Default(WorkerEntrypoint):
         await self.env.DB.prepare(
             "INSERT INTO quiz_results (id, quiz_id, quiz_type, user_id, answers, scores) VALUES (?, ?, ?, ?, ?, ?)"
         ).bind(result_id, quiz_id, quiz_type, user_id, json.dumps(body["answers"]), json.dumps(scores)).run()
+        await self.env.EVENTS.send({
+            "result_id": result_id, "quiz_type": quiz_type, "user_id": user_id, "created_at": int(time.time()),
+        })
         return Response.json({"id": result_id, "scores": scores}, status=201)
 
     async def results(self, request, url, user_id):
@@ -111,6 +115,36 @@ class Default(WorkerEntrypoint):
         content_type = obj.httpMetadata.get("contentType") or "application/octet-stream"
         return Response(obj.body, headers={"content-type": content_type, "etag": obj.httpEtag})
 
+    async def daily_stats(self, request, url):
+        rows = await self.env.DB.prepare(
+            "SELECT day, quiz_type, submissions, unique_users FROM quiz_daily_stats ORDER BY day DESC, quiz_type"
+        ).all()
+        return Response.json({"stats": rows.results})
+
+    async def queue(self, batch, env, ctx):
+        """Aggregate analytics events into D1; INSERT OR IGNORE makes redelivery harmless."""
+        insert = self.env.DB.prepare(
+            "INSERT OR IGNORE INTO quiz_analytics (result_id, quiz_type, user_id, created_at) VALUES (?, ?, ?, ?)"
+        )
+        statements = [
+            insert.bind(m.body["result_id"], m.body["quiz_type"], m.body["user_id"], m.body["created_at"])
+            for m in batch.messages
+        ]
+        if statements:
+            await self.env.DB.batch(statements)
+        batch.ackAll()
+
+    async def scheduled(self, controller, env, ctx):
+        """Recompute the daily statistics of the last two days (idempotent, so a re-run is harmless)."""
+        since = int(controller.scheduledTime / 1000) - 2 * 86400
+        await self.env.DB.prepare(
+            "INSERT INTO quiz_daily_stats (day, quiz_type, submissions, unique_users) "
+            "SELECT date(created_at, 'unixepoch') AS day, quiz_type, COUNT(*), COUNT(DISTINCT user_id) "
+            "FROM quiz_analytics WHERE created_at >= ? GROUP BY day, quiz_type "
+            "ON CONFLICT (day, quiz_type) DO UPDATE SET "
+            "submissions = excluded.submissions, unique_users = excluded.unique_users"
+        ).bind(since).run()
+
     async def health(self, request, url):
         checks = {}
         probes = {
@@ -135,4 +169,5 @@ ROUTES = (
     (r"/api/users/([^/]+)/results", ("GET",), Default.results),
     (r"/api/share/([^/]+)", ("POST",), Default.share),
     (r"/media/(.+)", ("GET", "HEAD"), Default.media),
+    (r"/api/stats/daily", ("GET",), Default.daily_stats),
 )
