@@ -47,6 +47,11 @@ async def users(db: D1Database) -> D1Database:
     return db
 
 
+def _at(db: D1Database, offset: int) -> str:
+    """`` at offset <n>`` as workerd adds it to SQLite's parse errors, where the backend can report it."""
+    return f" at offset {offset}" if getattr(db.backend, "error_offsets", True) else ""
+
+
 async def _error(awaitable: object) -> str:
     with pytest.raises(JsException) as info:
         await awaitable  # type: ignore[misc]
@@ -133,6 +138,13 @@ async def test_bind_returns_new_statement(users: D1Database) -> None:
 
 async def test_ordered_parameters(db: D1Database) -> None:
     assert await db.prepare("SELECT ?2 AS b, ?1 AS a").bind("x", "y").first() == {"b": "y", "a": "x"}
+    assert await db.prepare("SELECT ?1 AS a, ? AS b").bind("x", "y").first() == {"a": "x", "b": "y"}
+
+
+async def test_named_parameters_bind_by_position(db: D1Database) -> None:
+    # D1 documents only ? and ?NNN; workerd binds positionally, so a name takes the next index (as in SQLite).
+    stmt = db.prepare("SELECT :a AS a, :b AS b, :a AS again")
+    assert await stmt.bind(1, 2).first() == {"a": 1, "b": 2, "again": 1}
 
 
 # --- types ----------------------------------------------------------------------------------------------------
@@ -142,7 +154,7 @@ async def test_ordered_parameters(db: D1Database) -> None:
     (True, 1),
     (False, 0),
     (42, 42),
-    (-(2**62), float(-(2**62))),  # read back as JS reads it: beyond 2**53 it is a double
+    (2**53 - 1, 2**53 - 1),  # the largest int Pyodide passes as a JS number
     (1.5, 1.5),
     (2.0, 2),  # a double with an integral value reaches Python (Pyodide) as int
     ("héllo", "héllo"),
@@ -150,6 +162,7 @@ async def test_ordered_parameters(db: D1Database) -> None:
     (bytearray(b"ab"), [97, 98]),
     (memoryview(b"ab"), [97, 98]),
     ([1, 2, 255], [1, 2, 255]),
+    ((1, 2), [1, 2]),
     ([], []),
 ])
 async def test_type_mapping(db: D1Database, value: object, stored: object) -> None:
@@ -169,7 +182,8 @@ async def test_blob_reads_as_list_of_ints(db: D1Database) -> None:
     ({"a": 1}, "Type 'object' not supported for value '[object Object]'"),
     ([1, "a"], "Type 'object' not supported for value '1,a'"),
     ([256], "Type 'object' not supported for value '256'"),
-    (2**64, f"Type 'bigint' not supported for value '{2**64}'"),
+    (2**53, f"Type 'bigint' not supported for value '{2**53}'"),  # Pyodide passes it as a BigInt
+    (-(2**62), f"Type 'bigint' not supported for value '{-(2**62)}'"),
     (object(), "Type 'object' not supported for value '<object object"),
 ])
 async def test_unsupported_types_raise_at_bind(db: D1Database, value: object, message: str) -> None:
@@ -185,7 +199,21 @@ async def test_sql_error_wording(db: D1Database) -> None:
     assert await _error(db.prepare("SELECT * FROM nope").all()) == (
         "Error: D1_ERROR: no such table: nope: SQLITE_ERROR")
     assert await _error(db.prepare("SELEC 1").all()) == (
-        'Error: D1_ERROR: near "SELEC": syntax error: SQLITE_ERROR')
+        f'Error: D1_ERROR: near "SELEC": syntax error{_at(db, 0)}: SQLITE_ERROR')
+    assert await _error(db.prepare("SELECT nope FROM sqlite_schema").all()) == (
+        f"Error: D1_ERROR: no such column: nope{_at(db, 7)}: SQLITE_ERROR")
+    # Offsets count from just after the previous statement, as workerd prepares each statement's tail.
+    assert await _error(db.prepare("SELECT 1;  SELEC 2").all()) == (
+        f'Error: D1_ERROR: near "SELEC": syntax error{_at(db, 2)}: SQLITE_ERROR')
+
+
+async def test_error_cause_is_the_bare_message(db: D1Database) -> None:
+    with pytest.raises(JsException) as info:
+        await db.prepare("SELECT * FROM nope").all()
+    assert str(info.value.__cause__) == "Error: no such table: nope: SQLITE_ERROR"
+    with pytest.raises(JsException) as info:
+        await db.prepare("SELECT 1 AS a").first("b")
+    assert str(info.value.__cause__) == "Error: Column not found"
 
 
 async def test_constraint_error_wording(db: D1Database) -> None:
@@ -232,13 +260,15 @@ async def test_101_parameters_rejected_nothing_stored(db: D1Database) -> None:
     await db.exec("CREATE TABLE t (v)")
     placeholders = ", ".join(["(?)"] * 101)
     stmt = db.prepare(f"INSERT INTO t (v) VALUES {placeholders}").bind(*range(101))
-    assert await _error(stmt.run()) == "Error: D1_ERROR: too many SQL variables: SQLITE_ERROR"
+    too_many = "Error: D1_ERROR: too many SQL variables at offset 526: SQLITE_ERROR"  # the 101st "?"
+    assert await _error(stmt.run()) == too_many
     ok = db.prepare(f"INSERT INTO t (v) VALUES {', '.join(['(?)'] * 100)}").bind(*range(100))
     assert (await ok.run()).meta.changes == 100
     await db.prepare("DELETE FROM t").run()
-    assert await _error(db.batch([db.prepare("INSERT INTO t VALUES (1)"), stmt])) == (
-        "Error: D1_ERROR: too many SQL variables: SQLITE_ERROR")
+    assert await _error(db.batch([db.prepare("INSERT INTO t VALUES (1)"), stmt])) == too_many
     assert await db.prepare("SELECT count(*) AS n FROM t").first("n") == 0
+    assert await _error(db.prepare("SELECT ?101").bind(1).all()) == (
+        "Error: D1_ERROR: variable number must be between ?1 and ?100 at offset 7: SQLITE_ERROR")
 
 
 async def test_statement_length_limit(db: D1Database) -> None:
@@ -305,9 +335,13 @@ async def test_exec_splits_on_newlines(db: D1Database) -> None:
 
 async def test_exec_error_names_line_and_rolls_back(db: D1Database) -> None:
     await db.exec("CREATE TABLE t (v)")
-    message = await _error(db.exec("INSERT INTO t VALUES (1)\nINSERTZ INTO t VALUES (2)"))
-    assert message == ('Error: D1_EXEC_ERROR: Error in line 2: INSERTZ INTO t VALUES (2): '
-                       'near "INSERTZ": syntax error: SQLITE_ERROR')
+    message = await _error(db.exec("INSERT INTO t VALUES (1)\n\n-- note\nINSERTZ INTO t VALUES (2)"))
+    assert message == ('Error: D1_EXEC_ERROR: Error in line 4: INSERTZ INTO t VALUES (2): '
+                       f'near "INSERTZ": syntax error{_at(db, 0)}: SQLITE_ERROR')
+    assert await db.prepare("SELECT count(*) AS n FROM t").first("n") == 0
+    message = await _error(db.exec("INSERT INTO t VALUES (1)\nINSERT INTO nope VALUES (2)"))
+    assert message == ("Error: D1_EXEC_ERROR: Error in line 2: INSERT INTO nope VALUES (2): "
+                       "no such table: nope: SQLITE_ERROR")
     assert await db.prepare("SELECT count(*) AS n FROM t").first("n") == 0
 
 
@@ -344,7 +378,9 @@ async def test_with_session(db: D1Database) -> None:
     assert second is not None and second > first
     assert await session.prepare("SELECT v FROM t").first("v") == 1
     assert db.withSession("first-primary").getBookmark() is None
+    assert db.withSession("  ").getBookmark() is None  # blank: first-unconstrained
     assert db.withSession(second).getBookmark() == second
+    assert db.withSession(f" {second} ").getBookmark() == second
 
 
 # --- dump -----------------------------------------------------------------------------------------------------

@@ -55,9 +55,12 @@ def test_is_blank() -> None:
 
 def test_analyze_parameters_and_names() -> None:
     (info,) = analyze("SELECT ?, ?5, ? FROM t WHERE a = '?'")
-    assert info.parameters == 6 and not info.named_parameters and info.first_word == "SELECT"
-    (named,) = analyze("SELECT :a")
-    assert named.named_parameters
+    assert info.parameters == 6 and info.first_word == "SELECT" and info.parameter_error is None
+    assert analyze("SELECT :a, @b, :a, $c")[0].parameters == 3  # a name keeps its first index
+    assert analyze("SELECT ?2, :a")[0].parameters == 3
+    assert analyze("SELECT ?100")[0].parameter_error is None
+    assert analyze("SELECT 'é', ?101")[0].parameter_error == ("variable number must be between ?1 and ?100", 13)
+    assert analyze("SELECT " + ", ".join(["?"] * 101))[0].parameter_error == ("too many SQL variables", 307)
     assert analyze("SELECT 1 FROM _cf_KV")[0].reserved_name
     assert analyze('SELECT 1 FROM "_CF_x"')[0].reserved_name
     assert not analyze("SELECT '_cf_'")[0].reserved_name

@@ -42,17 +42,22 @@ class StatementResult:
 
 
 class SqlError(Exception):
-    """A statement failed in the database. ``code`` is SQLite's primary result code name (``SQLITE_ERROR``).
+    """A statement failed in the database: ``<message>[ at offset <n>]: <code>``, as workerd words it.
 
-    Backends for other databases translate their errors into the closest SQLite message and code, so a Worker
-    sees the same ``D1_ERROR: <message>: <code>`` text whichever backend runs it.
+    ``code`` is SQLite's primary result code name (``SQLITE_ERROR``); ``offset`` the byte offset in the
+    statement of the token SQLite blames, when it reports one. Backends for other databases translate their
+    errors into the closest SQLite message and code, so a Worker sees the same ``D1_ERROR: ...`` text whichever
+    backend runs it.
     """
 
-    def __init__(self, message: str, code: str = "SQLITE_ERROR", *, index: int | None = None) -> None:
+    def __init__(self, message: str, code: str = "SQLITE_ERROR", *, offset: int | None = None,
+                 index: int | None = None) -> None:
         self.message = message
         self.code = code  # "" when the message stands alone (a refusal worded by D1 itself)
+        self.offset = offset
         self.index = index  # position of the failing statement in the call, when known
-        super().__init__(f"{message}: {code}" if code else message)
+        text = message if offset is None else f"{message} at offset {offset}"
+        super().__init__(f"{text}: {code}" if code else text)
 
 
 class D1Backend(Protocol):

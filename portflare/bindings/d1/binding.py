@@ -14,7 +14,16 @@ from typing import Any
 
 from portflare.bindings.d1.base import D1Backend, SqlError, SqlValue, Statement, StatementResult
 from portflare.bindings.d1.splitter import is_blank
-from portflare.bindings.d1.validate import NO_STATEMENTS, bind_value, d1_error, plan, read_row, read_value
+from portflare.bindings.d1.validate import (
+    NO_STATEMENTS,
+    bind_value,
+    d1_error,
+    plan,
+    read_row,
+    read_value,
+    reraise,
+)
+from portflare.errors import JsException
 from portflare.jsobject import JsDict, JsList, py_value
 
 SERVED_BY = "portflare.db"
@@ -51,27 +60,30 @@ class D1Database:
     async def exec(self, query: str) -> JsDict:
         """Maintenance SQL without bindings: each line of ``query.strip()`` is one statement (D1's rule).
 
-        All lines run in one transaction (as Miniflare runs them). A failure names its line:
-        ``D1_EXEC_ERROR: Error in line <n>: <line>: <message>``. Miniflare always says line 1, since its
-        batch fails as a whole; production names the failing line, and so do we.
+        Blank and comment-only lines are skipped (not counted); the rest run in one transaction, as Miniflare
+        runs them. A failure names its line, counted in ``query.strip()``:
+        ``D1_EXEC_ERROR: Error in line <n>: <line>: <message>``. Miniflare always says line 1 (its batch fails
+        as a whole); production names the failing line, and so do we.
         """
-        lines = [line for line in query.strip().split("\n") if not is_blank(line)]
-        groups: list[list[Statement]] = []
+        lines = query.strip().split("\n")
+        groups: list[tuple[int, list[Statement]]] = []
         for number, line in enumerate(lines, 1):
+            if is_blank(line):
+                continue
             try:
-                groups.append(plan(line, ()))
+                groups.append((number, plan(line, ())))
             except SqlError as exc:
-                raise _exec_error(number, line, exc) from None
+                reraise(_exec_error(number, line, exc))
         if not groups:
             raise d1_error(NO_STATEMENTS)
-        owners = [number for number, group in enumerate(groups, 1) for _ in group]
+        owners = [number for number, group in groups for _ in group]
         try:
-            results = await self._backend.execute([s for g in groups for s in g], atomic=True)
+            results = await self._backend.execute([s for _, g in groups for s in g], atomic=True)
         except SqlError as exc:
-            number = owners[exc.index] if exc.index is not None else 1
-            raise _exec_error(number, lines[number - 1], exc) from None
+            number = owners[exc.index] if exc.index is not None else groups[0][0]
+            reraise(_exec_error(number, lines[number - 1], exc))
         self._advance(results)
-        return JsDict(count=len(lines), duration=sum(r.duration for r in results))
+        return JsDict(count=len(groups), duration=sum(r.duration for r in results))
 
     async def dump(self) -> bytes:
         """The database as ``wrangler d1 export`` SQL (UTF-8). Cloudflare's deprecated ``dump()`` returned the
@@ -79,11 +91,15 @@ class D1Database:
         try:
             statements = await self._backend.dump()
         except SqlError as exc:
-            raise d1_error(str(exc), prefix="D1_DUMP_ERROR") from None
+            reraise(d1_error(str(exc), prefix="D1_DUMP_ERROR"))
         return "\n".join(statements).encode()
 
     def withSession(self, constraintOrBookmark: str | None = None) -> D1DatabaseSession:
-        return D1DatabaseSession(self, constraintOrBookmark or "first-unconstrained")
+        """A session starting from a constraint (``"first-primary"``, ``"first-unconstrained"``, the default
+        for None or blank) or from a bookmark returned by ``getBookmark()``."""
+        if constraintOrBookmark is not None and not isinstance(constraintOrBookmark, str):
+            raise d1_error("invalid bookmark or constraint", prefix="D1_SESSION_ERROR")
+        return D1DatabaseSession(self, (constraintOrBookmark or "").strip() or "first-unconstrained")
 
     async def _aclose(self) -> None:
         await self._backend.close()
@@ -95,7 +111,7 @@ class D1Database:
         try:
             results = await self._backend.execute([s for g in groups for s in g], atomic=atomic)
         except SqlError as exc:
-            raise d1_error(str(exc)) from None
+            reraise(d1_error(str(exc)))
         self._advance(results)
         merged = []
         position = 0
@@ -137,7 +153,7 @@ class D1PreparedStatement:
         if colName is None:
             return row
         if colName not in row:
-            raise d1_error(f"Column not found ({colName})", prefix="D1_COLUMN_NOTFOUND")
+            raise d1_error(f"Column not found ({colName})", prefix="D1_COLUMN_NOTFOUND", cause="Column not found")
         return row[colName]
 
     async def all(self) -> JsDict:
@@ -167,9 +183,6 @@ class D1DatabaseSession:
     """``db.withSession(...)``: sequentially consistent queries, and the bookmark of the latest state seen."""
 
     def __init__(self, database: D1Database, constraint_or_bookmark: str) -> None:
-        if not isinstance(constraint_or_bookmark, str):
-            raise d1_error(f"Invalid constraint or bookmark: {constraint_or_bookmark!r}",
-                           prefix="D1_SESSION_ERROR")
         self._db = database
         self._bookmark: str | None = None if constraint_or_bookmark in _CONSTRAINTS else constraint_or_bookmark
 
@@ -233,7 +246,7 @@ def plan_statement(statement: D1PreparedStatement) -> list[Statement]:
     try:
         return plan(statement.statement, statement.params)
     except SqlError as exc:
-        raise d1_error(str(exc)) from None
+        reraise(d1_error(str(exc)))
 
 
 def _merge(results: Sequence[StatementResult]) -> StatementResult:
@@ -270,7 +283,7 @@ def _result(result: StatementResult) -> JsDict:
     )
 
 
-def _exec_error(number: int, line: str, exc: SqlError) -> Exception:
+def _exec_error(number: int, line: str, exc: SqlError) -> JsException:
     return d1_error(f"Error in line {number}: {line}: {exc}", prefix="D1_EXEC_ERROR")
 
 

@@ -58,15 +58,20 @@ def split_statements(sql: str) -> list[str]:
 
     A ``;`` ends a statement unless it is quoted, commented, or inside a compound body: a ``BEGIN`` that does
     not start its statement (a trigger body) or a ``CASE``, each closed by its ``END``. Comment-only pieces are
-    kept, as wrangler keeps them; D1 drops them when it runs a batch.
+    kept, as wrangler keeps them; D1 drops them when it runs a batch. (wrangler matches only upper-case
+    ``BEGIN``/``END`` and no ``CASE``; we read the words case-insensitively and nest them, a strict superset.)
     """
-    statements: list[str] = []
+    return [s for s in (piece.strip() for piece in _pieces(sql)) if s]
+
+
+def _pieces(sql: str) -> Iterator[str]:
+    """The text between top-level ``;``s, untrimmed (SQLite's error offsets count from a piece's start)."""
     current: list[str] = []
     depth = 0
     first_word: str | None = None
     for kind, text in tokens(sql):
         if kind == "semi" and depth == 0:
-            statements.append("".join(current).strip())
+            yield "".join(current)
             current, first_word = [], None
             continue
         current.append(text)
@@ -81,8 +86,7 @@ def split_statements(sql: str) -> list[str]:
             depth += 1
         elif word == "END" and depth:
             depth -= 1
-    statements.append("".join(current).strip())
-    return [s for s in statements if s]
+    yield "".join(current)
 
 
 def is_blank(sql: str) -> bool:
@@ -109,38 +113,54 @@ def file_statements(sql: str) -> list[str]:
     return split_statements(trim_transaction(sql))
 
 
+MAX_PARAMETERS = 100  # D1's bound-parameter limit (SQLITE_LIMIT_VARIABLE_NUMBER on Cloudflare)
+
+
 @dataclass(frozen=True)
 class StatementInfo:
-    sql: str
+    sql: str  # from just after the previous top-level ";" (leading space kept, as SQLite sees it in workerd)
     parameters: int  # the highest parameter index the statement uses (SQLite's sqlite3_bind_parameter_count)
-    named_parameters: bool  # :name, @name or $name, which D1 does not support
     first_word: str  # upper-cased, "" for none
     reserved_name: bool  # an identifier starting with _cf_, which D1 refuses
+    parameter_error: tuple[str, int] | None = None  # SQLite's message for a parameter over the limit, offset
 
 
 @lru_cache(maxsize=1024)
 def analyze(sql: str) -> tuple[StatementInfo, ...]:
     """The non-blank statements of one ``prepare(sql)``, with what D1 checks about each.
 
-    Cached: Workers prepare the same few SQL strings over and over, so a point query pays this once.
+    Parameters are numbered as SQLite numbers them: ``?`` takes the next index, ``?NNN`` that index, and a
+    named parameter (``:a``, ``@a``, ``$a``) the next index on its first use (bound by position, as workerd
+    binds them). Cached: Workers prepare the same few SQL strings over and over.
     """
     infos: list[StatementInfo] = []
-    for statement in split_statements(sql):
+    for piece in _pieces(sql):
         count = 0
-        named = False
+        names: dict[str, int] = {}
         first = ""
         reserved = False
         significant = False
-        for kind, text in tokens(statement):
+        error: tuple[str, int] | None = None
+        position = 0  # in UTF-8 bytes, as SQLite reports offsets
+        for kind, text in tokens(piece):
             if kind == "param":
                 significant = True
-                if text[0] != "?":
-                    named = True
+                if text == "?":
                     count += 1
-                elif len(text) > 1:
-                    count = max(count, int(text[1:]))
+                    index = count
+                elif text[0] == "?":
+                    index = int(text[1:])
+                    if index < 1 or index > MAX_PARAMETERS:
+                        error = error or (f"variable number must be between ?1 and ?{MAX_PARAMETERS}", position)
+                    count = max(count, index)
+                    names.setdefault(text, index)
                 else:
-                    count += 1
+                    if text not in names:
+                        count += 1
+                        names[text] = count
+                    index = names[text]
+                if index > MAX_PARAMETERS and error is None:
+                    error = ("too many SQL variables", position)
             elif kind in ("word", "quoted"):
                 significant = True
                 name = text if kind == "word" else text[1:-1]
@@ -150,6 +170,7 @@ def analyze(sql: str) -> tuple[StatementInfo, ...]:
                     reserved = True
             elif kind not in ("space", "comment"):
                 significant = True
+            position += len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
         if significant:
-            infos.append(StatementInfo(statement, count, named, first, reserved))
+            infos.append(StatementInfo(piece.rstrip(), count, first, reserved, error))
     return tuple(infos)

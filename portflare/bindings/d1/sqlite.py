@@ -7,17 +7,24 @@
   event loop. A long query or a lock wait (up to the busy timeout) blocks the loop meanwhile, as a
   CPU-bound Worker would; D1's 30 s query limit bounds the former on Cloudflare.
 * ``rows_read``/``rows_written`` are best effort: Python's ``sqlite3`` does not expose SQLite's VM counters,
-  so ``rows_read`` is the number of rows returned and ``rows_written`` the number of rows changed.
+  so ``rows_read`` is the number of rows returned and ``rows_written`` the number of rows changed (D1 also
+  counts index writes and rows scanned).
+* Error text is workerd's: ``<sqlite3_errmsg>[ at offset <n>]: <primary code name>``. The offset comes from
+  ``sqlite3_error_offset()``, which ``sqlite3`` does not expose either; ``_ErrorOffsets`` reaches it through
+  ``ctypes`` on CPython when the shared library exports it, and otherwise messages go without it.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
 from portflare.backends import EMBEDDED, BackendTarget
@@ -26,6 +33,7 @@ from portflare.bindings.d1.dump import dump_sql
 from portflare.errors import BackendError
 
 BUSY_TIMEOUT_S = 5.0
+_IN_USE_PAGES = "SELECT (SELECT * FROM pragma_page_count) - (SELECT * FROM pragma_freelist_count)"
 
 # D1's limits (d1/platform/limits), which SQLite then enforces with its own messages.
 _LIMITS = {
@@ -48,12 +56,56 @@ _CODE_NAMES = {
 }
 
 
-def sql_error(exc: sqlite3.Error) -> SqlError:
-    """A ``sqlite3`` exception as the backend-neutral ``SqlError`` (message and primary code name)."""
+class _ErrorOffsets:
+    """``sqlite3_error_offset(db)`` for a ``sqlite3.Connection``, where the platform allows it.
+
+    CPython's connection object starts with its ``sqlite3 *db`` right after the object header (true from 3.8 to
+    3.14); we read it once per connection and check it by asking SQLite for the connection's file name.
+    """
+
+    def __init__(self) -> None:
+        self._offset: Any = None
+        self._filename: Any = None
+        if sys.implementation.name != "cpython" or sqlite3.sqlite_version_info < (3, 38, 0):
+            return
+        try:
+            import _sqlite3
+
+            library = ctypes.CDLL(_sqlite3.__file__)  # already loaded: dlsym also searches its libsqlite3
+            offset, filename = library.sqlite3_error_offset, library.sqlite3_db_filename
+        except (ImportError, OSError, AttributeError):
+            return
+        offset.argtypes, offset.restype = [ctypes.c_void_p], ctypes.c_int
+        filename.argtypes, filename.restype = [ctypes.c_void_p, ctypes.c_char_p], ctypes.c_char_p
+        self._offset, self._filename = offset, filename
+
+    def handle(self, conn: sqlite3.Connection, path: Path | str) -> int | None:
+        """The connection's ``sqlite3*``, or None when it cannot be found and checked."""
+        if self._filename is None:
+            return None
+        db = ctypes.c_void_p.from_address(id(conn) + object.__basicsize__).value
+        if not db:
+            return None
+        name = (self._filename(db, b"main") or b"").decode(errors="replace")
+        expected = "" if path == ":memory:" else os.path.realpath(path)
+        return db if (os.path.realpath(name) if name else "") == expected else None
+
+    def get(self, db: int | None) -> int | None:
+        if db is None or self._offset is None:
+            return None
+        offset = int(self._offset(db))
+        return offset if offset >= 0 else None
+
+
+_error_offsets = _ErrorOffsets()
+
+
+def sql_error(exc: sqlite3.Error, offset: int | None = None) -> SqlError:
+    """A ``sqlite3`` exception as the backend-neutral ``SqlError`` (message, primary code name, offset)."""
     code = getattr(exc, "sqlite_errorcode", None)
     if code is None:  # raised by the sqlite3 module itself, e.g. a wrong number of bindings
         return SqlError(str(exc), "SQLITE_RANGE" if "binding" in str(exc) else "SQLITE_MISUSE")
-    return SqlError(str(exc), _CODE_NAMES.get(code & 0xFF, "SQLITE_ERROR"))
+    return SqlError(str(exc), _CODE_NAMES.get(code & 0xFF, "SQLITE_ERROR"), offset=offset)
 
 
 @contextmanager
@@ -83,8 +135,10 @@ def path_from_url(target: BackendTarget) -> Path | str:
 class SqliteD1Backend:
     """A D1 database in one SQLite file (see the module docstring for its guarantees)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, db: int | None = None) -> None:
         self._conn = connection
+        self._db = db  # the sqlite3* handle, for error offsets; None when unavailable
+        self.error_offsets = db is not None  # whether SQLite's errors carry " at offset <n>" here
         self._page_size = int(connection.execute("PRAGMA page_size").fetchone()[0])
         self._last_row_id = 0
         self._page_count = self._pages()
@@ -106,7 +160,7 @@ class SqliteD1Backend:
             raise BackendError(f"cannot open D1 database {path}: {exc}") from exc
         for limit, value in _LIMITS.items():
             conn.setlimit(limit, value)
-        return cls(conn)
+        return cls(conn, _error_offsets.handle(conn, path))
 
     async def execute(self, statements: Sequence[Statement], *, atomic: bool) -> list[StatementResult]:
         conn = self._conn
@@ -148,7 +202,7 @@ class SqliteD1Backend:
             cursor = conn.execute(sql, statement.params)
             rows: list[tuple[SqlValue, ...]] = cursor.fetchall()
         except sqlite3.Error as exc:
-            raise sql_error(exc) from exc
+            raise sql_error(exc, _error_offsets.get(self._db)) from exc
         columns = tuple(d[0] for d in cursor.description) if cursor.description else ()
         changes = conn.total_changes - changes_before
         last_row_id = cursor.lastrowid if cursor.lastrowid is not None else self._last_row_id
@@ -156,7 +210,7 @@ class SqliteD1Backend:
         self._last_row_id = last_row_id
         # A plain SELECT cannot change the file, so it reports the size this connection last saw instead of
         # paying a PRAGMA (which would double a point query's cost).
-        if sql[:6].upper() != "SELECT":
+        if sql.lstrip()[:6].upper() != "SELECT":
             pages = self._pages()
             changed = changed or pages != self._page_count
             self._page_count = pages
@@ -169,7 +223,8 @@ class SqliteD1Backend:
         )
 
     def _pages(self) -> int:
-        return int(self._conn.execute("PRAGMA page_count").fetchone()[0])
+        # In-use pages, as workerd's SqlStorage.databaseSize counts them (free pages are not data).
+        return int(self._conn.execute(_IN_USE_PAGES).fetchone()[0])
 
     def _restore_foreign_keys(self) -> None:
         # D1 runs every request in a transaction, where `PRAGMA foreign_keys=OFF` is a no-op; outside one it

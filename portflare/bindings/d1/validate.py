@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 from portflare.bindings.d1.base import SqlError, SqlValue, Statement
 from portflare.bindings.d1.splitter import TRANSACTION_WORDS, StatementInfo, analyze
 from portflare.errors import JsException
 from portflare.jsobject import JsDict, JsList, py_value
 
-MAX_PARAMETERS = 100
 MAX_STATEMENT_BYTES = 100_000
 MAX_VALUE_BYTES = 2_000_000  # a string, a BLOB or a whole row
 MAX_SAFE_INTEGER = 2**53 - 1
-_INT64 = (-(2**63), 2**63 - 1)
 
 NO_STATEMENTS = "No SQL statements detected."
 ONLY_LAST_HAS_PARAMS = (
@@ -33,11 +31,16 @@ TRANSACTIONS_REFUSED = (
 )
 
 
-def d1_error(message: str, *, prefix: str = "D1_ERROR") -> JsException:
+def d1_error(message: str, *, prefix: str = "D1_ERROR", cause: str | None = None) -> JsException:
     """``new Error("D1_ERROR: " + msg, {cause: new Error(msg)})``, as workerd raises it."""
     error = JsException(f"{prefix}: {message}")
-    error.__cause__ = JsException(message)
+    error.__cause__ = JsException(message if cause is None else cause)
     return error
+
+
+def reraise(error: JsException) -> NoReturn:
+    """Raise a ``d1_error`` inside ``except``: its JS-style cause stands in for the backend's exception."""
+    raise error from error.__cause__
 
 
 # --- values -------------------------------------------------------------------------------------------------
@@ -63,21 +66,21 @@ def _js_string(value: Any) -> str:
 def bind_value(value: Any) -> SqlValue:
     """One ``bind()`` argument as SQLite will store it, or ``D1_TYPE_ERROR`` as workerd raises at ``bind``.
 
-    None → NULL; bool → 1/0; int (within int64) and float; str; bytes-likes and lists of ints 0..255 → BLOB.
-    Python ints beyond int64 are refused as JS refuses a BigInt.
+    None → NULL; bool → 1/0; int and float; str; bytes-likes and lists of ints 0..255 → BLOB. An int beyond
+    ±(2**53 - 1) is refused as ``'bigint'``: Pyodide passes such an int to JS as a BigInt, which D1 refuses.
     """
     if value is None or isinstance(value, (str, float)):
         return value
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
-        if _INT64[0] <= value <= _INT64[1]:
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             return value
     elif isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     else:
         value = py_value(value)  # to_js(...) results and JsProxy-likes
-        if isinstance(value, list) and all(
+        if isinstance(value, (list, tuple)) and all(
             isinstance(b, int) and not isinstance(b, bool) and 0 <= b < 256 for b in value
         ):
             return bytes(value)
@@ -132,15 +135,13 @@ def check_statement(info: StatementInfo) -> None:
         raise SqlError("not authorized", "SQLITE_AUTH")
     if len(info.sql) * 4 > MAX_STATEMENT_BYTES and len(info.sql.encode()) > MAX_STATEMENT_BYTES:
         raise SqlError("statement too long", "SQLITE_TOOBIG")
-    if info.parameters > MAX_PARAMETERS:
-        raise SqlError("too many SQL variables")
-    if info.named_parameters:
-        raise SqlError("named parameters are not supported, use ? or ?NNN")
+    if info.parameter_error is not None:
+        message, offset = info.parameter_error
+        raise SqlError(message, offset=offset)
 
 
 def check_params(params: Sequence[SqlValue]) -> None:
-    if len(params) > MAX_PARAMETERS:
-        raise SqlError("too many SQL variables")
+    """Refuse a bound string or BLOB, or a row of them, over D1's 2,000,000-byte limit (SQLite's wording)."""
     total = 0
     for value in params:
         size = _size(value)
