@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from portflare import __version__
-from portflare.cli import d1, kv, queues, r2, serving
+from portflare.cli import d1, kv, migrate, queues, r2, serving
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,3 +20,4 @@ cli.add_command(d1.d1)
 cli.add_command(kv.kv)
 cli.add_command(r2.r2)
 cli.add_command(queues.queues)
+cli.add_command(migrate.migrate)
