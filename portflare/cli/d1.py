@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,9 +17,10 @@ from portflare.bindings.d1 import migrations as d1_migrations
 from portflare.bindings.d1.base import SqlError
 from portflare.bindings.d1.binding import D1Database
 from portflare.bindings.d1.splitter import file_statements, split_statements
+from portflare.bindings.d1.validate import bare_message
 from portflare.cli.common import Config, cli_errors, load, project_options, run, state_dir, target
 from portflare.config import D1Database as D1Config
-from portflare.errors import PortflareError
+from portflare.errors import JsException, PortflareError
 
 
 @click.group()
@@ -82,7 +84,14 @@ def execute(database: str, command: str | None, file: str | None, as_json: bool,
         async with _open(config, db_config, persist_to) as db:
             return list(await db.batch([db.prepare(s) for s in statements]))
 
-    results = run(go())
+    try:
+        results = run(go())
+    except JsException as exc:
+        # wrangler prints the D1 error's cause (the bare SQLite message); with --json, as a JSON object.
+        if as_json:
+            click.echo(json.dumps({"error": {"text": bare_message(exc)}}, indent=2))
+            sys.exit(1)
+        raise PortflareError(bare_message(exc)) from exc
     if as_json:
         output = [{"results": [{k: _cell(v) for k, v in row.items()} for row in r["results"]],
                    "success": r["success"], "meta": {"duration": r["meta"]["duration"]}} for r in results]

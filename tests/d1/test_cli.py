@@ -61,7 +61,10 @@ def test_execute_file_is_one_atomic_batch(project: Path, tmp_path: Path) -> None
     sql.write_text("INSERT INTO t VALUES (1);\nINSERT INTO t VALUES (1);\n")
     result = d1(project, "execute", "DB", "--file", str(sql))
     assert result.exit_code == 1
-    assert "D1_ERROR: UNIQUE constraint failed: t.v: SQLITE_CONSTRAINT" in result.output
+    assert "✘ UNIQUE constraint failed: t.v: SQLITE_CONSTRAINT" in result.output  # the bare cause, as wrangler
+    as_json = d1(project, "execute", "DB", "--file", str(sql), "--json")
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout) == {"error": {"text": "UNIQUE constraint failed: t.v: SQLITE_CONSTRAINT"}}
     count = d1(project, "execute", "DB", "--command", "SELECT count(*) AS n FROM t", "--json")
     assert json.loads(count.output)[0]["results"] == [{"n": 0}]
 
@@ -137,8 +140,10 @@ def test_export_options(project: Path, tmp_path: Path) -> None:
 
 def test_migrations_create_list_apply_idempotent(project: Path) -> None:
     created = d1(project, "migrations", "create", "DB", "create users")
-    assert "0001_create_users.sql" in created.output
+    assert "0000_create_users.sql" in created.output  # wrangler numbers from 0000
+    (project / "migrations" / "0000_create_users.sql").rename(project / "migrations" / "0001_create_users.sql")
     migration = project / "migrations" / "0001_create_users.sql"
+    assert migration.read_text().startswith("-- Migration number: 0000 \t ")
     migration.write_text(migration.read_text() + "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n")
     (project / "migrations" / "0010_seed.sql").write_text("INSERT INTO users (name) VALUES ('ada');")
     (project / "migrations" / "0002_index.sql").write_text("CREATE INDEX users_name ON users (name);")
@@ -162,8 +167,18 @@ def test_failed_migration_is_rolled_back(project: Path) -> None:
     (project / "migrations").mkdir()
     (project / "migrations" / "0001_bad.sql").write_text("CREATE TABLE t (v);\nINSERT INTO nope VALUES (1);")
     result = d1(project, "migrations", "apply", "DB")
-    assert result.exit_code == 1 and "no such table: nope" in result.output
+    assert result.exit_code == 1
+    assert "Migration 0001_bad.sql failed with the following errors:\nno such table: nope: SQLITE_ERROR" in \
+        result.output
     tables = d1(project, "execute", "DB", "--command",
                 "SELECT name FROM sqlite_schema WHERE name = 't'", "--json")
     assert json.loads(tables.output)[0]["results"] == []
     assert "0001_bad.sql" in d1(project, "migrations", "list", "DB").output
+
+
+def test_migrations_create_numbers_after_the_highest(project: Path) -> None:
+    (project / "migrations").mkdir()
+    (project / "migrations" / "0007_x.sql").write_text("")
+    created = d1(project, "migrations", "create", "DB", "add/users table")
+    assert "0008_add_users_table.sql" in created.output
+    assert (project / "migrations" / "0008_add_users_table.sql").is_file()

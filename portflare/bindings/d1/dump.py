@@ -100,7 +100,7 @@ def dump_sql(query: Query, *, tables: Sequence[str] = (), no_schema: bool = Fals
             continue
         elif not no_schema:
             # sqlite3's .dump adds IF NOT EXISTS when the table name was quoted; D1 follows it, so do we.
-            yield f"CREATE TABLE IF NOT EXISTS {sql[13:]};" if _QUOTED_CREATE.match(sql) else f"{sql};"
+            yield f"CREATE TABLE IF NOT EXISTS {sql[13:]};" if _QUOTED_CREATE.search(sql) else f"{sql};"
         if no_data:
             continue
         _, info = query(f"PRAGMA table_info={escape_id(name)}")

@@ -13,6 +13,7 @@ from typing import Any
 
 from portflare.bindings.d1.binding import D1Database
 from portflare.bindings.d1.splitter import file_statements
+from portflare.bindings.d1.validate import bare_message
 from portflare.config import Config
 from portflare.config import D1Database as D1Config
 from portflare.errors import PortflareError
@@ -57,17 +58,24 @@ async def pending(db: D1Database, directory: Path, table: str = "d1_migrations")
 
 
 async def apply_pending(db: D1Database, directory: Path, table: str = "d1_migrations") -> list[str]:
-    """Apply every unapplied migration in order; stop at the first failure (its batch rolled back)."""
-    names = await pending(db, directory, table)
-    for name in names:
+    """Apply every unapplied migration in order; stop at the first failure (its batch rolled back).
+
+    Returns the names this call applied. Safe against a concurrent apply (``portflare serve --workers N``
+    starting together): a batch that fails because another process applied the same file first is skipped.
+    """
+    done: list[str] = []
+    for name in await pending(db, directory, table):
         sql = (directory / name).read_text(encoding="utf-8")
         record = "'" + name.replace("'", "''") + "'"
         statements = file_statements(f"{sql}\nINSERT INTO {table} (name) values ({record});")
         try:
             await db.batch([db.prepare(s) for s in statements])
         except Exception as exc:
-            raise MigrationsError(f"Migration {name} failed: {exc}") from exc
-    return names
+            if name in await applied(db, table):
+                continue
+            raise MigrationsError(f"Migration {name} failed with the following errors:\n{bare_message(exc)}") from exc
+        done.append(name)
+    return done
 
 
 async def apply_all_pending(config: Config, env: Any) -> list[str]:
@@ -86,12 +94,15 @@ async def apply_all_pending(config: Config, env: Any) -> list[str]:
 
 
 def create_migration(directory: Path, message: str) -> Path:
-    """A new empty ``NNNN_<message>.sql`` numbered after the highest existing prefix."""
+    """A new ``NNNN_<message>.sql`` numbered after the highest existing prefix (``0000`` first, as wrangler).
+
+    Spaces in the message become ``_`` as in wrangler; path separators too, so the file stays in ``directory``.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     numbers = [int(m.group(1)) for p in directory.glob("*.sql") if (m := _PREFIX.match(p.name))]
-    number = max(numbers, default=0) + 1
-    slug = re.sub(r"\W+", "_", message)
+    number = max(numbers, default=-1) + 1
+    slug = re.sub(r"[ /\\]", "_", message)
     path = directory / f"{number:04d}_{slug}.sql"
-    stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     path.write_text(f"-- Migration number: {number:04d} \t {stamp}\n", encoding="utf-8")
     return path

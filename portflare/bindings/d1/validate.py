@@ -38,6 +38,14 @@ def d1_error(message: str, *, prefix: str = "D1_ERROR", cause: str | None = None
     return error
 
 
+def bare_message(exc: BaseException) -> str:
+    """A D1 error's JS ``cause`` message (``no such table: t: SQLITE_ERROR``), as wrangler prints failures."""
+    cause = exc.__cause__
+    if isinstance(exc, JsException) and isinstance(cause, JsException):
+        return cause.message
+    return str(exc)
+
+
 def reraise(error: JsException) -> NoReturn:
     """Raise a ``d1_error`` inside ``except``: its JS-style cause stands in for the backend's exception."""
     raise error from error.__cause__
