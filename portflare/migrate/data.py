@@ -164,15 +164,14 @@ async def _copy_table(source: Endpoint, target: Endpoint, table: Table, target_t
     result.resumed_from = done
     total = await source.count(table, where)
     reporter.start(table.name, total, done)
-    encode = row_encoder(table, columns, mode, source.dialect)
     key_at = [columns.index(c) for c in table.primary_key] if table.primary_key else []
     after = checkpoint.last_key if checkpoint else None
     pending: asyncio.Task[None] | None = None
     batches = 0
     try:
-        async for rows in source.batches(table, columns, after, batch_size, where):
+        async for portable in source.batches(table, columns, after, batch_size, where, mode):
+            rows = portable
             last_key = key_json([rows[-1][i] for i in key_at]) if key_at else None
-            portable = encode(rows)
             if pending is not None:
                 await pending
                 batches += 1

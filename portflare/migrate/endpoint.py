@@ -59,8 +59,9 @@ class Endpoint(Protocol):
     async def count(self, table: Table, where: str | None = None) -> int: ...
 
     def batches(self, table: Table, columns: Sequence[str], after: list[Any] | None, size: int,
-                where: str | None = None) -> AsyncIterator[list[Row]]:
-        """Rows of ``columns`` (driver values) ordered by the primary key, after the key ``after``."""
+                where: str | None = None, mode: TimestampMode | None = None) -> AsyncIterator[list[Row]]:
+        """Rows of ``columns`` ordered by the primary key, after the key ``after``: driver values, or portable
+        values (``types.py``) converted for ``mode`` when it is given."""
         ...
 
     async def sample(self, table: Table, columns: Sequence[str], n: int, where: str | None = None) -> list[Row]:

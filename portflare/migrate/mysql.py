@@ -112,7 +112,10 @@ class MysqlEndpoint:
         return int(rows[0][0])
 
     async def batches(self, table: Table, columns: Sequence[str], after: list[Any] | None, size: int,
-                      where: str | None = None) -> AsyncIterator[list[Row]]:
+                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncIterator[list[Row]]:
+        from portflare.migrate.data import row_encoder
+
+        encode = row_encoder(table, columns, mode, self.dialect) if mode else None
         cols = ", ".join(map(_q, columns))
         pk = table.primary_key or tuple(columns)
         keys = ", ".join(map(_q, pk))
@@ -127,7 +130,7 @@ class MysqlEndpoint:
             rows = await self._query(f"{sql} ORDER BY {keys} LIMIT {size}", after or ())
             if not rows:
                 return
-            yield rows
+            yield list(encode(rows)) if encode else rows
             if len(rows) < size:
                 return
             after = [rows[-1][i] for i in positions]

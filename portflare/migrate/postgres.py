@@ -19,7 +19,16 @@ from portflare.backends import redact
 from portflare.migrate.ddl import index_from_sql, parse_postgres
 from portflare.migrate.endpoint import CHECKPOINT_TABLE, Checkpoint, MigrateError, Row, checkpoint_from
 from portflare.migrate.model import Column, ForeignKey, Schema, Table, fk_order
-from portflare.migrate.types import Portable, TimestampMode, parse_type, pg_decoder, quote_ident
+from portflare.migrate.types import (
+    TIMESTAMPS,
+    Portable,
+    TimestampMode,
+    encoder,
+    needs_encoding,
+    parse_type,
+    pg_decoder,
+    quote_ident,
+)
 
 log = logging.getLogger("portflare.migrate")
 
@@ -70,7 +79,7 @@ class PostgresEndpoint:
     @classmethod
     async def connect(cls, url: str, namespace: str) -> PostgresEndpoint:
         try:
-            conn = await asyncpg.connect(url)
+            conn = await asyncpg.connect(url, server_settings={"DateStyle": "ISO", "TimeZone": "UTC"})
         except (OSError, asyncpg.PostgresError) as exc:
             raise MigrateError(f"cannot connect to {redact(url)}: {exc}") from exc
         return cls(conn, namespace, f"{redact(url)} (schema {namespace})")
@@ -129,10 +138,50 @@ class PostgresEndpoint:
         return ", ".join(f"${start + i}::text::{table.column(c).type if not table.column(c).enum_values else 'text'}"
                          for i, c in enumerate(table.primary_key))
 
+    def _select(self, table: Table, columns: Sequence[str], mode: TimestampMode | None) -> tuple[str, list[int]]:
+        """The select list, converting to portable values in SQL where PostgreSQL does it faster than Python
+        (timestamps, booleans, numerics, uuids, arrays); returns it with the positions left for Python."""
+        if mode is None:
+            return self._cols(columns), []
+        parts, python = [], []
+        for i, name in enumerate(columns):
+            column = table.column(name)
+            kind = parse_type(column.type, enum=column.enum_values is not None)
+            q = quote_ident(name)
+            expr = q
+            if name in table.primary_key or (kind.base in TIMESTAMPS and mode == "iso" and not kind.array):
+                python.append(i)  # keys stay native for keyset paging; ISO text is formatted as Python does
+            elif kind.array:
+                expr = f"array_to_json({q})::text"
+            elif kind.base in TIMESTAMPS:
+                scale = " * 1000" if mode == "unixms" else ""
+                expr = f"floor(extract(epoch FROM {q}){scale})::bigint"
+            elif kind.base == "boolean":
+                expr = f"{q}::int"
+            elif needs_encoding(kind) and kind.base != "bytea":
+                expr = f"{q}::text"
+            parts.append(expr)
+        return ", ".join(parts), python
+
     async def batches(self, table: Table, columns: Sequence[str], after: list[Any] | None, size: int,
-                      where: str | None = None) -> AsyncIterator[list[Row]]:
+                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncIterator[list[Row]]:
         pk = table.primary_key
-        base = f"SELECT {self._cols(columns)} FROM {self.table_ref(table.name)}"
+        select, python = self._select(table, columns, mode)
+        encode = encoder(mode) if mode else None
+
+        def portable(rows: list[Any]) -> list[Any]:
+            if not python or encode is None:
+                return rows
+            out = []
+            for record in rows:
+                row = list(record)
+                for i in python:
+                    if row[i] is not None:
+                        row[i] = encode(row[i])
+                out.append(row)
+            return out
+
+        base = f"SELECT {select} FROM {self.table_ref(table.name)}"
         if not pk:  # no key to page by: one ordered stream through a cursor, restarted whole on resume
             async with self._conn.transaction():
                 cursor = self._conn.cursor(base + (f" WHERE {where}" if where else ""), prefetch=size)
@@ -140,10 +189,10 @@ class PostgresEndpoint:
                 async for record in cursor:
                     rows.append(record)
                     if len(rows) >= size:
-                        yield rows
+                        yield portable(rows)
                         rows = []
                 if rows:
-                    yield rows
+                    yield portable(rows)
             return
         order = f" ORDER BY {self._cols(pk)} LIMIT {size}"
         cond = f"({where}) AND " if where else ""
@@ -158,7 +207,7 @@ class PostgresEndpoint:
                 rows = await nexts.fetch(*[str(v) for v in after])
             if not rows:
                 return
-            yield rows
+            yield portable(rows)
             if len(rows) < size:
                 return
             last = rows[-1]

@@ -132,7 +132,7 @@ class SqliteEndpoint:
         return int(rows[0][0])
 
     async def batches(self, table: Table, columns: Sequence[str], after: list[Any] | None, size: int,
-                      where: str | None = None) -> AsyncIterator[list[Row]]:
+                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncIterator[list[Row]]:
         cols = ", ".join(map(quote_ident, columns))
         pk = table.primary_key or ("rowid",)
         keys = ", ".join(map(quote_ident, pk)) if table.primary_key else "rowid"

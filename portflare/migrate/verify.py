@@ -109,10 +109,9 @@ async def verify(source: Endpoint, target: Endpoint, *, tables: Sequence[str] = 
 
 async def _sum(endpoint: Endpoint, table: Table, columns: Sequence[str], where: str | None, mode: TimestampMode,
                reporter: Reporter) -> tuple[int, int]:
-    encode = row_encoder(table, columns, mode, endpoint.dialect)
     total = count = 0
-    async for rows in endpoint.batches(table, columns, None, BATCH, where):
-        for row in encode(rows):
+    async for rows in endpoint.batches(table, columns, None, BATCH, where, mode):
+        for row in rows:
             total = (total + row_hash(row)) & MASK
         count += len(rows)
         reporter.advance(table.name, len(rows))
@@ -121,11 +120,10 @@ async def _sum(endpoint: Endpoint, table: Table, columns: Sequence[str], where: 
 
 async def _hashes(endpoint: Endpoint, table: Table, columns: Sequence[str], key_columns: Sequence[str],
                   where: str | None, mode: TimestampMode) -> dict[tuple[Portable, ...], int]:
-    encode = row_encoder(table, columns, mode, endpoint.dialect)
     at = [list(columns).index(c) for c in key_columns] or list(range(len(columns)))
     found: dict[tuple[Portable, ...], int] = {}
-    async for rows in endpoint.batches(table, columns, None, BATCH, where):
-        for row in encode(rows):
+    async for rows in endpoint.batches(table, columns, None, BATCH, where, mode):
+        for row in rows:
             key = tuple(canonical(row[i]) for i in at)
             found[key] = (found.get(key, 0) + row_hash(row)) & MASK  # duplicates add up in key-less tables
     return found
