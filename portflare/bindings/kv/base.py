@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from portflare.backends import BackendTarget
 from portflare.errors import JsException
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):  # a tuple, not a dataclass: built on every read, and cheaper to build
     value: bytes
     expiration: int | None  # epoch seconds
     metadata: str | None  # JSON text

@@ -150,7 +150,7 @@ class KVNamespace:
     async def get(self, key: Any, type_or_options: Any = None, **kwargs: Any) -> Any:
         if type_or_options is None and not kwargs and type(key) is str:  # the common case, kept short
             entry = await self._backend.get(v.validate_key("GET", key), self._clock())
-            return None if entry is None else _decode(entry, "text")
+            return None if entry is None else entry.value.decode("utf-8", "replace")
         options = options_from(type_or_options, kwargs, type_key="type")
         key = py_value(key)
         if isinstance(key, (list, tuple)):

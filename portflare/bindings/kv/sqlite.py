@@ -71,7 +71,7 @@ class SqliteKVBackend:
             row = self._db.execute("SELECT value, expiration, metadata FROM kv WHERE key = ?", (key,)).fetchone()
             if row is None:
                 return None
-            if not is_live(row[1], now):
+            if row[1] is not None and row[1] <= now:
                 # Purge lazily; the expiration guard keeps a newer write by another process.
                 self._db.execute("DELETE FROM kv WHERE key = ? AND expiration <= ?", (key, now))
                 return None

@@ -106,14 +106,18 @@ def _too_long(op: str, size: int) -> JsException:
 
 def validate_key(op: str, key: Any) -> str:
     """workerd's ``validateKeyName``: checked in the runtime, before any I/O."""
-    name = key_name(key)
-    if name == "":
-        raise JsTypeError("Key name cannot be empty.")
-    if name in (".", ".."):
-        raise JsTypeError(f'"{name}" is not allowed as a key name.')
-    size = len(name.encode("utf-8"))
+    try:
+        size = len(key.encode("utf-8"))  # the hot path: a valid str, encoded once
+        name: str = key
+    except (AttributeError, UnicodeEncodeError):
+        name = key_name(key)
+        size = len(name.encode("utf-8"))
     if size > MAX_KEY_SIZE:
         raise _too_long(op, size)
+    if size < 3 and name in ("", ".", ".."):
+        if name == "":
+            raise JsTypeError("Key name cannot be empty.")
+        raise JsTypeError(f'"{name}" is not allowed as a key name.')
     return name
 
 
