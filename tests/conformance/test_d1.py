@@ -49,7 +49,7 @@ async def users(db: D1Database) -> D1Database:
 
 def _at(db: D1Database, offset: int) -> str:
     """`` at offset <n>`` as workerd adds it to SQLite's parse errors, where the backend can report it."""
-    return f" at offset {offset}" if getattr(db.backend, "error_offsets", True) else ""
+    return f" at offset {offset}" if getattr(db.backend, "error_offsets", False) else ""
 
 
 async def _error(awaitable: object) -> str:
@@ -237,6 +237,16 @@ async def test_reserved_cf_names_are_refused(db: D1Database) -> None:
     assert await db.prepare("SELECT '_cf_ in a string is fine' AS s").first("s") == "_cf_ in a string is fine"
 
 
+async def test_pragmas_outside_d1s_list_are_refused(db: D1Database) -> None:
+    await db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    info = await db.prepare('PRAGMA table_info("t")').all()
+    assert [row.name for row in info.results] == ["id", "v"]
+    assert any(row.name == "t" for row in (await db.prepare("PRAGMA main.table_list").all()).results)
+    assert (await db.prepare("PRAGMA foreign_keys").first()) == {"foreign_keys": 1}
+    for sql in ("PRAGMA journal_mode=DELETE", "PRAGMA locking_mode = EXCLUSIVE", "pragma main.user_version = 3"):
+        assert await _error(db.prepare(sql).run()) == "Error: D1_ERROR: not authorized: SQLITE_AUTH", sql
+
+
 async def test_empty_sql(db: D1Database) -> None:
     assert await _error(db.prepare("").all()) == "Error: D1_ERROR: No SQL statements detected."
     assert await _error(db.prepare("-- only a comment").all()) == "Error: D1_ERROR: No SQL statements detected."
@@ -392,7 +402,7 @@ async def test_dump_round_trip(db: D1Database, tmp_path: Path) -> None:
         db.prepare('INSERT INTO "my table" (s, b, r) VALUES (?, ?, ?)').bind(None, None, 2.0),
         db.prepare("CREATE INDEX idx_s ON \"my table\" (s)"),
     ])
-    dumped = (await db.dump()).decode()
+    dumped = bytes(await db.dump()).decode()
     lines = dumped.split("\n")
     assert lines[0] == "PRAGMA defer_foreign_keys=TRUE;"
     assert lines[1].startswith('CREATE TABLE IF NOT EXISTS "my table"')
@@ -409,7 +419,7 @@ async def test_dump_round_trip(db: D1Database, tmp_path: Path) -> None:
         await copy.batch([copy.prepare(s) for s in file_statements(dumped)])
         query = 'SELECT id, s, b, r FROM "my table" ORDER BY id'
         assert await copy.prepare(query).raw() == await db.prepare(query).raw()
-        assert (await copy.dump()).decode() == dumped
+        assert bytes(await copy.dump()).decode() == dumped
     finally:
         await copy._aclose()
 

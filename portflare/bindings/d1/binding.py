@@ -85,14 +85,15 @@ class D1Database:
         self._advance(results)
         return JsDict(count=len(groups), duration=sum(r.duration for r in results))
 
-    async def dump(self) -> bytes:
-        """The database as ``wrangler d1 export`` SQL (UTF-8). Cloudflare's deprecated ``dump()`` returned the
-        alpha-era SQLite file; an SQL text is the portable equivalent. Errors are ``D1_DUMP_ERROR: <msg>``."""
+    async def dump(self) -> memoryview:
+        """The database as ``wrangler d1 export`` SQL (UTF-8), as the ``memoryview`` an ``ArrayBuffer`` becomes
+        in Python. Cloudflare's deprecated ``dump()`` returned the alpha-era SQLite file; an SQL text is the
+        portable equivalent. Errors are ``D1_DUMP_ERROR: <msg>``."""
         try:
             statements = await self._backend.dump()
         except SqlError as exc:
             reraise(d1_error(str(exc), prefix="D1_DUMP_ERROR"))
-        return "\n".join(statements).encode()
+        return memoryview("\n".join(statements).encode())
 
     def withSession(self, constraintOrBookmark: str | None = None) -> D1DatabaseSession:
         """A session starting from a constraint (``"first-primary"``, ``"first-unconstrained"``, the default
@@ -113,6 +114,8 @@ class D1Database:
         except SqlError as exc:
             reraise(d1_error(str(exc)))
         self._advance(results)
+        if len(results) == len(groups):  # one statement per prepare(): nothing to merge
+            return results
         merged = []
         position = 0
         for group in groups:

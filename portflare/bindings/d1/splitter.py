@@ -123,6 +123,7 @@ class StatementInfo:
     first_word: str  # upper-cased, "" for none
     reserved_name: bool  # an identifier starting with _cf_, which D1 refuses
     parameter_error: tuple[str, int] | None = None  # SQLite's message for a parameter over the limit, offset
+    pragma: str = ""  # lower-cased name of a PRAGMA statement's pragma ("table_info"), without its schema
 
 
 @lru_cache(maxsize=1024)
@@ -142,6 +143,7 @@ def analyze(sql: str) -> tuple[StatementInfo, ...]:
         significant = False
         error: tuple[str, int] | None = None
         position = 0  # in UTF-8 bytes, as SQLite reports offsets
+        pragma_words: list[str] = []  # the words (and dots) after PRAGMA, up to the first other token
         for kind, text in tokens(piece):
             if kind == "param":
                 significant = True
@@ -166,11 +168,17 @@ def analyze(sql: str) -> tuple[StatementInfo, ...]:
                 name = text if kind == "word" else text[1:-1]
                 if kind == "word" and not first:
                     first = text.upper()
+                elif first == "PRAGMA" and len(pragma_words) < 3:
+                    pragma_words.append(name)
                 if name[:4].lower() == "_cf_":
                     reserved = True
             elif kind not in ("space", "comment"):
                 significant = True
+                if first == "PRAGMA" and text == "." and len(pragma_words) == 1:
+                    pragma_words.append(text)
             position += len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
         if significant:
-            infos.append(StatementInfo(piece.rstrip(), count, first, reserved, error))
+            pragma = (pragma_words[2] if pragma_words[1:2] == ["."] and len(pragma_words) > 2
+                      else pragma_words[0] if pragma_words else "")
+            infos.append(StatementInfo(piece.rstrip(), count, first, reserved, error, pragma.lower()))
     return tuple(infos)

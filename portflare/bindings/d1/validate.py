@@ -31,6 +31,16 @@ TRANSACTIONS_REFUSED = (
 )
 
 
+# The PRAGMAs D1 runs (workerd's allowlist, plus the schema-reading ones D1's docs list); any other is refused
+# as "not authorized", which also keeps a Worker from changing the journal mode or locking under us.
+ALLOWED_PRAGMAS = frozenset({
+    "table_list", "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list",
+    "foreign_key_check", "quick_check", "optimize", "data_version", "case_sensitive_like", "foreign_keys",
+    "defer_foreign_keys", "ignore_check_constraints", "legacy_alter_table", "recursive_triggers",
+    "reverse_unordered_selects",
+})
+
+
 def d1_error(message: str, *, prefix: str = "D1_ERROR", cause: str | None = None) -> JsException:
     """``new Error("D1_ERROR: " + msg, {cause: new Error(msg)})``, as workerd raises it."""
     error = JsException(f"{prefix}: {message}")
@@ -139,7 +149,7 @@ def check_statement(info: StatementInfo) -> None:
     """
     if info.first_word in TRANSACTION_WORDS:
         raise SqlError(TRANSACTIONS_REFUSED, "")
-    if info.reserved_name:
+    if info.reserved_name or (info.first_word == "PRAGMA" and info.pragma not in ALLOWED_PRAGMAS):
         raise SqlError("not authorized", "SQLITE_AUTH")
     if len(info.sql) * 4 > MAX_STATEMENT_BYTES and len(info.sql.encode()) > MAX_STATEMENT_BYTES:
         raise SqlError("statement too long", "SQLITE_TOOBIG")
