@@ -1,17 +1,32 @@
-"""``portflare kv key ...``: wrangler-shaped commands over the same KV stores the Worker uses."""
+"""``portflare kv key|bulk ...``: wrangler-shaped commands over the same KV stores the Worker uses.
+
+They open the namespace as the runtime does (``PORTFLARE_<BINDING>`` picks SQLite or Redis), so every write
+goes through the binding's validation: the CLI can never store what a Worker could not.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
+from portflare.bindings.kv.binding import KVNamespace
 from portflare.cli.common import cli_errors, load, project_options, run, state_dir, target
 from portflare.config import Config
 from portflare.errors import ConfigError
 from portflare.runtime.env import open_binding
+
+T = TypeVar("T")
+MAX_LISTED_ERRORS = 12  # wrangler lists this many bad items, then "..."
+BULK_ITEM_FIELDS = ("key", "value", "expiration", "expiration_ttl", "metadata", "base64")
+BULK_SHAPE = ("interface KeyValue {\n  key: string;\n  value: string;\n  expiration?: number;\n"
+              "  expiration_ttl?: number;\n  metadata?: object;\n  base64?: boolean;\n}")
 
 
 @click.group()
@@ -24,53 +39,79 @@ def key() -> None:
     """Read and write single keys."""
 
 
+@kv.group()
+def bulk() -> None:
+    """Write, read and delete many keys from a JSON file (wrangler's format)."""
+
+
 def _namespace_options(func: Any) -> Any:
     func = click.option("--namespace-id", default=None, help="The namespace id from the config.")(func)
     func = click.option("--binding", default=None, help="The namespace's binding name.")(func)
     return project_options(func)
 
 
-async def _open(config: Config, binding: str | None, namespace_id: str | None, persist_to: str | None) -> Any:
+def _with_namespace(config: Config, binding: str | None, namespace_id: str | None, persist_to: str | None,
+                    action: Callable[[KVNamespace, str], Awaitable[T]]) -> T:
+    """Open the namespace, run ``action(namespace, namespace id)``, close it."""
     name = binding or namespace_id
     if name is None:
         if len(config.kv_namespaces) != 1:
             raise ConfigError("name the namespace with --binding or --namespace-id")
         name = config.kv_namespaces[0].binding
     ns = config.kv(name)
-    return await open_binding(target("kv", ns.binding, ns.id, state_dir(config, persist_to)))
+
+    async def go() -> T:
+        namespace: KVNamespace = await open_binding(target("kv", ns.binding, ns.id, state_dir(config, persist_to)))
+        try:
+            return await action(namespace, ns.id)
+        finally:
+            await namespace._aclose()
+
+    return run(go())
+
+
+def _metadata(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--metadata") from None
+
+
+def _js_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 @key.command("put")
 @click.argument("name")
 @click.argument("value", required=False)
-@click.option("--path", type=click.File("rb"), default=None, help="Read the value from a file.")
-@click.option("--ttl", type=int, default=None, help="Seconds until the key expires (≥ 60).")
-@click.option("--expiration", type=int, default=None, help="Epoch seconds at which the key expires.")
-@click.option("--metadata", default=None, help="JSON metadata stored with the key.")
+@click.option("--path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Read the value from the file at this path.")
+@click.option("--ttl", type=int, default=None, help="Seconds for which the entry is visible (at least 60).")
+@click.option("--expiration", type=int, default=None, help="Epoch seconds after which the entry expires.")
+@click.option("--metadata", default=None, help="JSON stored with the key.")
 @_namespace_options
 @cli_errors
-def put(name: str, value: str | None, path: Any, ttl: int | None, expiration: int | None, metadata: str | None,
-        binding: str | None, namespace_id: str | None, config_path: str, env_name: str | None,
-        persist_to: str | None, local: bool) -> None:
-    """Write KEY (VALUE, or --path FILE)."""
+def put(name: str, value: str | None, path: str | None, ttl: int | None, expiration: int | None,
+        metadata: str | None, binding: str | None, namespace_id: str | None, config_path: str,
+        env_name: str | None, persist_to: str | None, local: bool) -> None:
+    """Write KEY (VALUE, or the contents of --path)."""
     if (value is None) == (path is None):
         raise click.UsageError("give exactly one of VALUE or --path")
-    data: str | bytes = path.read() if path is not None else value or ""
-    try:
-        meta = json.loads(metadata) if metadata is not None else None
-    except ValueError as exc:
-        raise click.BadParameter(f"not JSON: {exc}", param_hint="--metadata") from None
+    data: str | bytes = Path(path).read_bytes() if path is not None else value or ""
+    meta = _metadata(metadata)
     config = load(config_path, env_name)
 
-    async def go() -> None:
-        ns = await _open(config, binding, namespace_id, persist_to)
-        try:
-            await ns.put(name, data, expirationTtl=ttl, expiration=expiration, metadata=meta)
-        finally:
-            await ns._aclose()
+    async def write(namespace: KVNamespace, ns_id: str) -> None:
+        note = f' with metadata "{_js_json(meta)}"' if meta is not None else ""
+        if path is not None:
+            click.echo(f'Writing the contents of {path} to the key "{name}" on namespace {ns_id}{note}.')
+        else:
+            click.echo(f'Writing the value "{value}" to key "{name}" on namespace {ns_id}{note}.')
+        await namespace.put(name, data, expirationTtl=ttl, expiration=expiration, metadata=meta)
 
-    run(go())
-    click.echo(f"Writing the value to the key \"{name}\".", err=True)
+    _with_namespace(config, binding, namespace_id, persist_to, write)
 
 
 @key.command("get")
@@ -80,51 +121,45 @@ def put(name: str, value: str | None, path: Any, ttl: int | None, expiration: in
 @cli_errors
 def get(name: str, text: bool, binding: str | None, namespace_id: str | None, config_path: str,
         env_name: str | None, persist_to: str | None, local: bool) -> None:
-    """Print the value of KEY (raw bytes, as wrangler)."""
+    """Print the value of KEY: raw bytes, as wrangler (or text with --text)."""
     config = load(config_path, env_name)
 
-    async def go() -> Any:
-        ns = await _open(config, binding, namespace_id, persist_to)
-        try:
-            return await ns.get(name, "arrayBuffer")
-        finally:
-            await ns._aclose()
+    async def read(namespace: KVNamespace, ns_id: str) -> Any:
+        return await namespace.get(name, "arrayBuffer")
 
-    value = run(go())
-    if value is None:
+    found = _with_namespace(config, binding, namespace_id, persist_to, read)
+    if found is None:
+        # wrangler's words; on stderr and with exit status 1, so `get > file` and scripts can tell
         click.echo("Value not found", err=True)
         sys.exit(1)
     if text:
-        click.echo(bytes(value).decode("utf-8", errors="replace"))
+        click.echo(bytes(found).decode("utf-8", errors="replace"))
     else:
-        sys.stdout.buffer.write(bytes(value))
+        sys.stdout.buffer.write(bytes(found))
         sys.stdout.buffer.flush()
 
 
 @key.command("list")
-@click.option("--prefix", default=None)
+@click.option("--prefix", default=None, help="List only keys that start with this.")
 @_namespace_options
 @cli_errors
 def list_(prefix: str | None, binding: str | None, namespace_id: str | None, config_path: str,
           env_name: str | None, persist_to: str | None, local: bool) -> None:
-    """List every key (JSON array, as wrangler)."""
+    """Print every key as a JSON array of {name, expiration?, metadata?}, as wrangler."""
     config = load(config_path, env_name)
 
-    async def go() -> list[Any]:
-        ns = await _open(config, binding, namespace_id, persist_to)
+    async def every_key(namespace: KVNamespace, ns_id: str) -> list[Any]:
         keys: list[Any] = []
-        try:
-            cursor = None
-            while True:
-                page = await ns.list(prefix=prefix, cursor=cursor)
-                keys.extend(page["keys"])
-                if page["list_complete"]:
-                    return keys
-                cursor = page["cursor"]
-        finally:
-            await ns._aclose()
+        cursor = None
+        while True:
+            page = await namespace.list(prefix=prefix, cursor=cursor)
+            keys.extend(page["keys"])
+            if page["list_complete"]:
+                return keys
+            cursor = page["cursor"]
 
-    click.echo(json.dumps(run(go()), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(_with_namespace(config, binding, namespace_id, persist_to, every_key), indent=2,
+                          ensure_ascii=False))
 
 
 @key.command("delete")
@@ -136,12 +171,145 @@ def delete(name: str, binding: str | None, namespace_id: str | None, config_path
     """Delete KEY."""
     config = load(config_path, env_name)
 
-    async def go() -> None:
-        ns = await _open(config, binding, namespace_id, persist_to)
-        try:
-            await ns.delete(name)
-        finally:
-            await ns._aclose()
+    async def remove(namespace: KVNamespace, ns_id: str) -> None:
+        click.echo(f'Deleting the key "{name}" on namespace {ns_id}.')
+        await namespace.delete(name)
 
-    run(go())
-    click.echo(f"Deleting the key \"{name}\".", err=True)
+    _with_namespace(config, binding, namespace_id, persist_to, remove)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# bulk
+
+
+def _js_typeof(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "object"  # dict, list and null, as in JS
+
+
+def _read_json(filename: str) -> Any:
+    try:
+        return json.loads(Path(filename).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f'Could not read file "{filename}": {exc.strerror}') from None
+    except ValueError as exc:
+        raise ConfigError(f'{filename}: not valid JSON: {exc}') from None
+
+
+def _problems(filename: str, header: str, errors: list[str]) -> ConfigError:
+    listed = errors[:MAX_LISTED_ERRORS] + (["..."] if len(errors) > MAX_LISTED_ERRORS else [])
+    return ConfigError(f'Unexpected JSON input from "{filename}".\n{header}' + "\n".join(listed))
+
+
+def parse_bulk_put(content: Any, filename: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """wrangler's checks on a ``kv bulk put`` file: the items, and warnings about unexpected properties."""
+    if not isinstance(content, list):
+        raise ConfigError(f'Unexpected JSON input from "{filename}".\n'
+                          f'Expected an array of key-value objects but got type "{_js_typeof(content)}".')
+    errors, warnings = [], []
+    optional = {"expiration": "number", "expiration_ttl": "number", "base64": "boolean", "metadata": "object"}
+    for index, item in enumerate(content):
+        valid = (isinstance(item, dict) and isinstance(item.get("key"), str) and isinstance(item.get("value"), str)
+                 and all(name not in item or _js_typeof(item[name]) == kind for name, kind in optional.items()))
+        if not valid:
+            errors.append(f"The item at index {index} is {_js_json(item)}")
+            continue
+        extra = [name for name in item if name not in BULK_ITEM_FIELDS]
+        if extra:
+            warnings.append(f"The item at index {index} contains unexpected properties: {_js_json(extra)}.")
+    if errors:
+        raise _problems(filename, f"Each item in the array should be an object that matches:\n\n{BULK_SHAPE}\n\n",
+                        errors)
+    return content, warnings
+
+
+def parse_key_list(content: Any, filename: str) -> list[str]:
+    """A ``kv bulk delete|get`` file: a JSON array of key strings."""
+    if not isinstance(content, list):
+        raise ConfigError(f'Unexpected JSON input from "{filename}".\nExpected an array of strings but got:\n'
+                          f"{_js_json(content)}")
+    errors = [f'The item at index {i} is type: "{_js_typeof(k)}" - {_js_json(k)}'
+              for i, k in enumerate(content) if not isinstance(k, str)]
+    if errors:
+        raise _problems(filename, "Expected an array of strings.\n", errors)
+    return content
+
+
+@bulk.command("put")
+@click.argument("filename", type=click.Path(dir_okay=False))
+@_namespace_options
+@cli_errors
+def bulk_put(filename: str, binding: str | None, namespace_id: str | None, config_path: str,
+             env_name: str | None, persist_to: str | None, local: bool) -> None:
+    """Write the key-value pairs in FILENAME: [{key, value, expiration?, expiration_ttl?, metadata?, base64?}]."""
+    config = load(config_path, env_name)
+    items, warnings = parse_bulk_put(_read_json(filename), filename)
+    if warnings:
+        click.echo(f'▲ Unexpected key-value properties in "{filename}".\n' + "\n".join(warnings), err=True)
+    values: list[str | bytes] = []
+    for index, item in enumerate(items):
+        if not item.get("base64"):
+            values.append(item["value"])
+            continue
+        try:
+            values.append(base64.b64decode(item["value"], validate=True))
+        except (binascii.Error, ValueError):
+            raise ConfigError(f'{filename}: the item at index {index} has "base64": true but its value is not '
+                              "base64") from None
+
+    async def write(namespace: KVNamespace, ns_id: str) -> None:
+        for item, value in zip(items, values, strict=True):
+            await namespace.put(item["key"], value, expiration=item.get("expiration"),
+                                expirationTtl=item.get("expiration_ttl"), metadata=item.get("metadata"))
+
+    _with_namespace(config, binding, namespace_id, persist_to, write)
+    click.echo("Success!")
+
+
+@bulk.command("delete")
+@click.argument("filename", type=click.Path(dir_okay=False))
+@click.option("--force", "-f", is_flag=True, help="Do not ask for confirmation before deleting.")
+@_namespace_options
+@cli_errors
+def bulk_delete(filename: str, force: bool, binding: str | None, namespace_id: str | None, config_path: str,
+                env_name: str | None, persist_to: str | None, local: bool) -> None:
+    """Delete the keys listed in FILENAME (a JSON array of strings)."""
+    config = load(config_path, env_name)
+    names = parse_key_list(_read_json(filename), filename)
+
+    async def remove(namespace: KVNamespace, ns_id: str) -> bool:
+        if not force and not click.confirm(f'Are you sure you want to delete all the keys read from "{filename}" '
+                                           f'from kv-namespace with id "{ns_id}"?'):
+            click.echo(f'Not deleting keys read from "{filename}".')
+            return False
+        for name in names:
+            await namespace.delete(name)
+        return True
+
+    if _with_namespace(config, binding, namespace_id, persist_to, remove):
+        click.echo("Success!")
+
+
+@bulk.command("get")
+@click.argument("filename", type=click.Path(dir_okay=False))
+@_namespace_options
+@cli_errors
+def bulk_get(filename: str, binding: str | None, namespace_id: str | None, config_path: str,
+             env_name: str | None, persist_to: str | None, local: bool) -> None:
+    """Print {key: {value, metadata} | null} for the keys listed in FILENAME (a JSON array of strings)."""
+    config = load(config_path, env_name)
+    names = parse_key_list(_read_json(filename), filename)
+
+    async def read(namespace: KVNamespace, ns_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for start in range(0, len(names), 100):  # KV's bulk get takes at most 100 keys
+            found.update(await namespace.getWithMetadata(names[start:start + 100]))
+        return found
+
+    click.echo(json.dumps(_with_namespace(config, binding, namespace_id, persist_to, read) if names else {},
+                          indent=2, ensure_ascii=False))
