@@ -53,9 +53,7 @@ async def fill_quiz_app(conn: object, users: int = 60, results: int = 150) -> No
         "VALUES ($1,$2,$3,$4,$5,$6,$7)", results_rows)
 
 
-@pytest.fixture
-async def pg_schema() -> AsyncIterator[str]:
-    """A fresh, empty PostgreSQL schema; dropped afterwards."""
+async def _schema() -> AsyncIterator[str]:
     require_service("PostgreSQL", "127.0.0.1", 5432)
     import asyncpg
 
@@ -67,6 +65,20 @@ async def pg_schema() -> AsyncIterator[str]:
     finally:
         await conn.execute(f"DROP SCHEMA {name} CASCADE")
         await conn.close()
+
+
+@pytest.fixture
+async def pg_schema() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL schema; dropped afterwards."""
+    async for name in _schema():
+        yield name
+
+
+@pytest.fixture
+async def empty_pg_schema() -> AsyncIterator[str]:
+    """A second fresh schema, for a copy back into PostgreSQL."""
+    async for name in _schema():
+        yield name
 
 
 @pytest.fixture
