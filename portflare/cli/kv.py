@@ -10,12 +10,15 @@ import base64
 import binascii
 import json
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from portflare import config as config_module
+from portflare.bindings.kv import validate as v
 from portflare.bindings.kv.binding import KVNamespace
 from portflare.cli.common import cli_errors, load, project_options, run, state_dir, target
 from portflare.config import Config
@@ -50,15 +53,23 @@ def _namespace_options(func: Any) -> Any:
     return project_options(func)
 
 
-def _with_namespace(config: Config, binding: str | None, namespace_id: str | None, persist_to: str | None,
-                    action: Callable[[KVNamespace, str], Awaitable[T]]) -> T:
-    """Open the namespace, run ``action(namespace, namespace id)``, close it."""
+def _namespace_id(config: Config, binding: str | None, namespace_id: str | None) -> str:
+    return _configured(config, binding, namespace_id).id
+
+
+def _configured(config: Config, binding: str | None, namespace_id: str | None) -> config_module.KVNamespace:
     name = binding or namespace_id
     if name is None:
         if len(config.kv_namespaces) != 1:
             raise ConfigError("name the namespace with --binding or --namespace-id")
         name = config.kv_namespaces[0].binding
-    ns = config.kv(name)
+    return config.kv(name)
+
+
+def _with_namespace(config: Config, binding: str | None, namespace_id: str | None, persist_to: str | None,
+                    action: Callable[[KVNamespace, str], Awaitable[T]]) -> T:
+    """Open the namespace, run ``action(namespace, namespace id)``, close it."""
+    ns = _configured(config, binding, namespace_id)
 
     async def go() -> T:
         namespace: KVNamespace = await open_binding(target("kv", ns.binding, ns.id, state_dir(config, persist_to)))
@@ -263,6 +274,14 @@ def bulk_put(filename: str, binding: str | None, namespace_id: str | None, confi
                               "base64") from None
 
     async def write(namespace: KVNamespace, ns_id: str) -> None:
+        # Check every item before writing any, so a bad item leaves the namespace as it was.
+        now = time.time()
+        for item, value in zip(items, values, strict=True):
+            v.validate_key("PUT", item["key"])
+            v.expiration_from({"expiration": item.get("expiration"), "expirationTtl": item.get("expiration_ttl")},
+                              now)
+            v.check_metadata_size(v.serialise_metadata(item.get("metadata")))
+            v.check_value_size(len(value.encode("utf-8") if isinstance(value, str) else value))
         for item, value in zip(items, values, strict=True):
             await namespace.put(item["key"], value, expiration=item.get("expiration"),
                                 expirationTtl=item.get("expiration_ttl"), metadata=item.get("metadata"))
@@ -280,19 +299,21 @@ def bulk_delete(filename: str, force: bool, binding: str | None, namespace_id: s
                 env_name: str | None, persist_to: str | None, local: bool) -> None:
     """Delete the keys listed in FILENAME (a JSON array of strings)."""
     config = load(config_path, env_name)
+    ns_id = _namespace_id(config, binding, namespace_id)
+    if not force and not click.confirm(f'Are you sure you want to delete all the keys read from "{filename}" '
+                                       f'from kv-namespace with id "{ns_id}"?'):
+        click.echo(f'Not deleting keys read from "{filename}".')
+        return
     names = parse_key_list(_read_json(filename), filename)
 
-    async def remove(namespace: KVNamespace, ns_id: str) -> bool:
-        if not force and not click.confirm(f'Are you sure you want to delete all the keys read from "{filename}" '
-                                           f'from kv-namespace with id "{ns_id}"?'):
-            click.echo(f'Not deleting keys read from "{filename}".')
-            return False
+    async def remove(namespace: KVNamespace, ns_id: str) -> None:
+        for name in names:
+            v.validate_key("DELETE", name)
         for name in names:
             await namespace.delete(name)
-        return True
 
-    if _with_namespace(config, binding, namespace_id, persist_to, remove):
-        click.echo("Success!")
+    _with_namespace(config, binding, namespace_id, persist_to, remove)
+    click.echo("Success!")
 
 
 @bulk.command("get")
