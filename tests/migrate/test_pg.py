@@ -45,8 +45,8 @@ async def test_round_trip_pg_d1_pg_verifies(quiz_pg: str, empty_pg_schema: str, 
         assert types["is_admin"] == "boolean" and types["created_at"] == "bigint"
         conn = await asyncpg.connect(PG_URL)
         try:  # the identity sequence was moved past the copied ids
-            new_id = await conn.fetchval(f"INSERT INTO {empty_pg_schema}.users (email, plan, balance, tags, created_at) "
-                                         "VALUES ('new@x', 'free', '0', '[]', 0) RETURNING id")
+            new_id = await conn.fetchval(f"INSERT INTO {empty_pg_schema}.users (email, plan, balance, tags, "
+                                         "created_at) VALUES ('new@x', 'free', '0', '[]', 0) RETURNING id")
             assert new_id == 61
         finally:
             await conn.close()
