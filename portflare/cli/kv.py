@@ -240,15 +240,21 @@ def parse_bulk_put(content: Any, filename: str) -> tuple[list[dict[str, Any]], l
 
 
 def parse_key_list(content: Any, filename: str) -> list[str]:
-    """A ``kv bulk delete|get`` file: a JSON array of key strings."""
+    """A ``kv bulk delete|get`` file: a JSON array of key strings (or of ``{"name": key}``, as ``kv key list``
+    prints them)."""
     if not isinstance(content, list):
         raise ConfigError(f'Unexpected JSON input from "{filename}".\nExpected an array of strings but got:\n'
                           f"{_js_json(content)}")
-    errors = [f'The item at index {i} is type: "{_js_typeof(k)}" - {_js_json(k)}'
-              for i, k in enumerate(content) if not isinstance(k, str)]
+    names, errors = [], []
+    for index, item in enumerate(content):
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str):
+            names.append(name)
+        else:
+            errors.append(f'The item at index {index} is type: "{_js_typeof(item)}" - {_js_json(item)}')
     if errors:
-        raise _problems(filename, "Expected an array of strings.\n", errors)
-    return content
+        raise _problems(filename, 'Expected an array of strings or objects with a "name" key.\n', errors)
+    return names
 
 
 @bulk.command("put")
@@ -318,18 +324,21 @@ def bulk_delete(filename: str, force: bool, binding: str | None, namespace_id: s
 
 @bulk.command("get")
 @click.argument("filename", type=click.Path(dir_okay=False))
+@click.option("--with-metadata", is_flag=True, help="Print {value, metadata} for each key.")
 @_namespace_options
 @cli_errors
-def bulk_get(filename: str, binding: str | None, namespace_id: str | None, config_path: str,
+def bulk_get(filename: str, with_metadata: bool, binding: str | None, namespace_id: str | None, config_path: str,
              env_name: str | None, persist_to: str | None, local: bool) -> None:
-    """Print {key: {value, metadata} | null} for the keys listed in FILENAME (a JSON array of strings)."""
+    """Print a JSON object {key: value | null} of the keys listed in FILENAME (text values; with
+    --with-metadata, {key: {value, metadata} | null})."""
     config = load(config_path, env_name)
     names = parse_key_list(_read_json(filename), filename)
 
     async def read(namespace: KVNamespace, ns_id: str) -> dict[str, Any]:
         found: dict[str, Any] = {}
+        fetch = namespace.getWithMetadata if with_metadata else namespace.get
         for start in range(0, len(names), 100):  # KV's bulk get takes at most 100 keys
-            found.update(await namespace.getWithMetadata(names[start:start + 100]))
+            found.update(await fetch(names[start:start + 100], "text"))
         return found
 
     click.echo(json.dumps(_with_namespace(config, binding, namespace_id, persist_to, read) if names else {},

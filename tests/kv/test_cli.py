@@ -98,8 +98,14 @@ def test_bulk_put_get_delete(project: Path) -> None:
 
     (project / "keys.json").write_text(json.dumps(["a", "c", "zzz"]))
     got = json.loads(kv(project, "bulk", "get", str(project / "keys.json"), "--binding", "CACHE").stdout)
+    assert got == {"a": "alpha", "c": "gamma", "zzz": None}
+    got = json.loads(kv(project, "bulk", "get", str(project / "keys.json"), "--binding", "CACHE",
+                        "--with-metadata").stdout)
     assert got == {"a": {"value": "alpha", "metadata": {"n": 1}}, "c": {"value": "gamma", "metadata": None},
                    "zzz": None}
+    (project / "listed.json").write_text(kv(project, "key", "list", "--binding", "CACHE").stdout)
+    assert json.loads(kv(project, "bulk", "get", str(project / "listed.json"), "--binding", "CACHE").stdout) == {
+        "a": "alpha", "b": "\x00\ufffdbin", "c": "gamma"}
 
     refused = kv(project, "bulk", "delete", str(project / "keys.json"), "--binding", "CACHE", input="n\n")
     assert f'Not deleting keys read from "{project / "keys.json"}".' in refused.stdout
@@ -138,9 +144,10 @@ def test_bulk_put_file_shape_errors() -> None:
 
 
 def test_key_list_file_shape_errors() -> None:
-    assert parse_key_list(["a", "b"], "k.json") == ["a", "b"]
+    assert parse_key_list(["a", {"name": "b", "expiration": 1}], "k.json") == ["a", "b"]
     with pytest.raises(ConfigError) as info:
         parse_key_list(["a", 3, None], "k.json")
-    assert str(info.value) == ('Unexpected JSON input from "k.json".\nExpected an array of strings.\n'
+    assert str(info.value) == ('Unexpected JSON input from "k.json".\n'
+                               'Expected an array of strings or objects with a "name" key.\n'
                                'The item at index 1 is type: "number" - 3\n'
                                'The item at index 2 is type: "object" - null')
