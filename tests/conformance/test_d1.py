@@ -6,6 +6,7 @@ gets a fresh, isolated database.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,10 +14,13 @@ import pytest
 
 from portflare.backends import BackendTarget
 from portflare.bindings.d1 import D1Database, open_binding
+from portflare.bindings.d1.server import ServerD1Backend
 from portflare.errors import JsException
 from portflare.jsobject import JsDict, JsList
+from tests.conftest import require_service
+from tests.d1.servers import MYSQL_URL, POSTGRES_URL, drop_database
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgres", "mysql"]
 
 META_KEYS = {"served_by", "served_by_region", "served_by_primary", "timings", "duration", "changes",
              "last_row_id", "changed_db", "size_after", "rows_read", "rows_written"}
@@ -25,16 +29,26 @@ META_KEYS = {"served_by", "served_by_region", "served_by_primary", "timings", "d
 def _url(backend: str, tmp_path: Path) -> str | None:
     if backend == "sqlite":
         return None  # the embedded default: a SQLite file under the state directory
+    if backend == "postgres":
+        require_service("PostgreSQL", "127.0.0.1", 5432)
+        return POSTGRES_URL
+    if backend == "mysql":
+        require_service("MySQL/MariaDB", "127.0.0.1", 3306)
+        return MYSQL_URL
     raise AssertionError(backend)
 
 
 @pytest.fixture(params=BACKENDS)
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[D1Database]:
-    target = BackendTarget(kind="d1", binding="DB", resource="conformance", state_dir=tmp_path,
+    resource = f"conformance_{uuid.uuid4().hex[:12]}"  # a schema / database of its own, dropped afterwards
+    target = BackendTarget(kind="d1", binding="DB", resource=resource, state_dir=tmp_path,
                            url=_url(request.param, tmp_path))
     database = await open_binding(target)
-    yield database
-    await database._aclose()
+    try:
+        yield database
+    finally:
+        await database._aclose()
+        await drop_database(request.param, resource)
 
 
 @pytest.fixture
@@ -50,6 +64,21 @@ async def users(db: D1Database) -> D1Database:
 def _at(db: D1Database, offset: int) -> str:
     """`` at offset <n>`` as workerd adds it to SQLite's parse errors, where the backend can report it."""
     return f" at offset {offset}" if getattr(db.backend, "error_offsets", False) else ""
+
+
+def _declared_type(value: object) -> str:
+    """A column type for ``value`` (PostgreSQL and MySQL have no untyped columns: see test_untyped_columns)."""
+    if isinstance(value, bool | int):
+        return "INTEGER"
+    if isinstance(value, float):
+        return "REAL"
+    if isinstance(value, str) or value is None:
+        return "TEXT"
+    return "BLOB"
+
+
+def _on_server(db: D1Database) -> bool:
+    return isinstance(db.backend, ServerD1Backend)
 
 
 async def _error(awaitable: object) -> str:
@@ -166,7 +195,7 @@ async def test_named_parameters_bind_by_position(db: D1Database) -> None:
     ([], []),
 ])
 async def test_type_mapping(db: D1Database, value: object, stored: object) -> None:
-    await db.exec("CREATE TABLE v (x)")
+    await db.exec(f"CREATE TABLE v (x {_declared_type(value)})")
     await db.prepare("INSERT INTO v (x) VALUES (?)").bind(value).run()
     got = await db.prepare("SELECT x FROM v").first("x")
     assert got == stored
@@ -175,7 +204,8 @@ async def test_type_mapping(db: D1Database, value: object, stored: object) -> No
 
 async def test_blob_reads_as_list_of_ints(db: D1Database) -> None:
     assert await db.prepare("SELECT X'0102ff' AS b").first("b") == [1, 2, 255]
-    assert await db.prepare("SELECT typeof(?) AS t").bind([1, 2]).first("t") == "blob"
+    if getattr(db.backend, "dialect", "") != "mysql":  # MySQL has no typeof(): refused, naming it
+        assert await db.prepare("SELECT typeof(?) AS t").bind([1, 2]).first("t") == "blob"
 
 
 @pytest.mark.parametrize(("value", "message"), [
@@ -255,7 +285,7 @@ async def test_empty_sql(db: D1Database) -> None:
 
 async def test_multiple_statements_in_one_prepare(db: D1Database) -> None:
     result = await db.prepare(
-        "CREATE TABLE t (v); INSERT INTO t VALUES (1); INSERT INTO t VALUES (2); SELECT v FROM t WHERE v > ?"
+        "CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1); INSERT INTO t VALUES (2); SELECT v FROM t WHERE v > ?"
     ).bind(1).all()
     assert result.results == [{"v": 2}]
     assert result.meta.changes == 2
@@ -267,7 +297,7 @@ async def test_multiple_statements_in_one_prepare(db: D1Database) -> None:
 # --- limits ---------------------------------------------------------------------------------------------------
 
 async def test_101_parameters_rejected_nothing_stored(db: D1Database) -> None:
-    await db.exec("CREATE TABLE t (v)")
+    await db.exec("CREATE TABLE t (v INTEGER)")
     placeholders = ", ".join(["(?)"] * 101)
     stmt = db.prepare(f"INSERT INTO t (v) VALUES {placeholders}").bind(*range(101))
     too_many = "Error: D1_ERROR: too many SQL variables at offset 526: SQLITE_ERROR"  # the 101st "?"
@@ -287,7 +317,7 @@ async def test_statement_length_limit(db: D1Database) -> None:
 
 
 async def test_value_size_limit(db: D1Database) -> None:
-    await db.exec("CREATE TABLE t (v)")
+    await db.exec("CREATE TABLE t (v TEXT)")
     too_big = "x" * 2_000_001
     assert await _error(db.prepare("INSERT INTO t VALUES (?)").bind(too_big).run()) == (
         "Error: D1_ERROR: string or blob too big: SQLITE_TOOBIG")
@@ -303,7 +333,7 @@ async def test_value_size_limit(db: D1Database) -> None:
 
 async def test_batch_results_in_order(db: D1Database) -> None:
     results = await db.batch([
-        db.prepare("CREATE TABLE t (v)"),
+        db.prepare("CREATE TABLE t (v TEXT)"),
         db.prepare("INSERT INTO t VALUES (?)").bind("a"),
         db.prepare("SELECT v FROM t"),
     ])
@@ -314,7 +344,7 @@ async def test_batch_results_in_order(db: D1Database) -> None:
 
 
 async def test_batch_is_atomic(db: D1Database) -> None:
-    await db.exec("CREATE TABLE t (v UNIQUE)")
+    await db.exec("CREATE TABLE t (v INTEGER UNIQUE)")
     message = await _error(db.batch([
         db.prepare("INSERT INTO t VALUES (1)"),
         db.prepare("INSERT INTO t VALUES (2)"),
@@ -325,7 +355,7 @@ async def test_batch_is_atomic(db: D1Database) -> None:
 
 
 async def test_batch_validates_everything_before_running(db: D1Database) -> None:
-    await db.exec("CREATE TABLE t (v)")
+    await db.exec("CREATE TABLE t (v INTEGER)")
     message = await _error(db.batch([db.prepare("INSERT INTO t VALUES (1)"), db.prepare("COMMIT")]))
     assert "To execute a transaction" in message
     assert await db.prepare("SELECT count(*) AS n FROM t").first("n") == 0
@@ -333,7 +363,7 @@ async def test_batch_validates_everything_before_running(db: D1Database) -> None
 
 async def test_exec_splits_on_newlines(db: D1Database) -> None:
     result = await db.exec("""
-        CREATE TABLE t (v);
+        CREATE TABLE t (v INTEGER);
         -- a comment line is not a statement
 
         INSERT INTO t VALUES (1); INSERT INTO t VALUES (2);
@@ -344,7 +374,7 @@ async def test_exec_splits_on_newlines(db: D1Database) -> None:
 
 
 async def test_exec_error_names_line_and_rolls_back(db: D1Database) -> None:
-    await db.exec("CREATE TABLE t (v)")
+    await db.exec("CREATE TABLE t (v INTEGER)")
     message = await _error(db.exec("INSERT INTO t VALUES (1)\n\n-- note\nINSERTZ INTO t VALUES (2)"))
     assert message == ('Error: D1_EXEC_ERROR: Error in line 4: INSERTZ INTO t VALUES (2): '
                        f'near "INSERTZ": syntax error{_at(db, 0)}: SQLITE_ERROR')
@@ -380,7 +410,7 @@ async def test_defer_foreign_keys_in_batch(db: D1Database) -> None:
 async def test_with_session(db: D1Database) -> None:
     session = db.withSession()
     assert session.getBookmark() is None
-    await session.prepare("CREATE TABLE t (v)").run()
+    await session.prepare("CREATE TABLE t (v INTEGER)").run()
     first = session.getBookmark()
     assert isinstance(first, str)
     await session.batch([session.prepare("INSERT INTO t VALUES (?)").bind(1)])
@@ -425,6 +455,25 @@ async def test_dump_round_trip(db: D1Database, tmp_path: Path) -> None:
 
 
 async def test_dump_refuses_virtual_tables(db: D1Database) -> None:
+    if _on_server(db):
+        dialect = "PostgreSQL" if db.backend.dialect == "postgres" else "MySQL"  # type: ignore[attr-defined]
+        assert await _error(db.exec("CREATE VIRTUAL TABLE f USING fts5(body)")) == (
+            "Error: D1_EXEC_ERROR: Error in line 1: CREATE VIRTUAL TABLE f USING fts5(body): CREATE VIRTUAL TABLE "
+            f"(fts5 and other virtual tables) cannot be translated to {dialect}: SQLITE_ERROR")
+        return
     await db.exec("CREATE VIRTUAL TABLE f USING fts5(body)")
     assert await _error(db.dump()) == (
         "Error: D1_DUMP_ERROR: D1 Export error: cannot export databases with Virtual Tables (fts5)")
+
+
+# --- server backends: what has no faithful translation fails, naming the construct ------------------------
+
+async def test_untyped_columns(db: D1Database) -> None:
+    if not _on_server(db):
+        await db.exec("CREATE TABLE t (v)")  # SQLite's dynamic typing: any value in any column
+        await db.prepare("INSERT INTO t VALUES (?), (?)").bind(1, "a").run()
+        assert await db.prepare("SELECT v FROM t ORDER BY rowid").raw() == [[1], ["a"]]
+        return
+    message = await _error(db.exec("CREATE TABLE t (v)"))
+    assert 'a column without a declared type ("v", SQLite\'s dynamic typing) cannot be translated to' in message
+    assert "no such table: t" in await _error(db.prepare("SELECT * FROM t").all())  # nothing half-created

@@ -1,5 +1,7 @@
 """D1: SQL databases. The embedded default is one SQLite file per database; ``PORTFLARE_<BINDING>`` picks
-another backend by URL (``sqlite:///path/to/file.db`` for SQLite at a chosen path)."""
+another backend by URL: ``sqlite:///path/to/file.db`` for SQLite at a chosen path, ``postgres://…`` /
+``postgresql://…`` for PostgreSQL and ``mysql://…`` for MySQL/MariaDB (``?pool_size=N``, ``?schema=NAME``;
+see docs/d1-backends.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ BACKENDS = {
     "embedded": "portflare.bindings.d1.sqlite:SqliteD1Backend",
     "sqlite": "portflare.bindings.d1.sqlite:SqliteD1Backend",
     "file": "portflare.bindings.d1.sqlite:SqliteD1Backend",
+    "postgres": "portflare.bindings.d1.postgres:PostgresD1Backend",
+    "postgresql": "portflare.bindings.d1.postgres:PostgresD1Backend",
+    "mysql": "portflare.bindings.d1.mysql:MysqlD1Backend",
 }
 
 

@@ -1,0 +1,255 @@
+"""D1 on PostgreSQL (``PORTFLARE_DB=postgres://user:pass@host:5432/db?pool_size=5``), through asyncpg.
+
+Each D1 database lives in its own schema (``d1_<database_name>``, or ``?schema=NAME``), so many share one
+server. Statements are translated from SQLite (``translate_postgres.py``) and run on a pooled connection.
+
+* Parameters are typed by PostgreSQL from their context; the first time a statement runs, its parameter types
+  are learnt (one extra Describe round trip) and later values are converted to them the way SQLite's
+  affinity would (``'5'`` for an integer column is 5), so a Worker's usual loose binding keeps working.
+* A parameter PostgreSQL cannot type (``SELECT ? AS x``) is cast by its value's type.
+* ``changes`` counts the rows a ``RETURNING`` (added to every write) gives back; ``last_row_id`` is the
+  inserted row's rowid from it. ``size_after`` is the schema's relation size, refreshed at most once a second.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal, InvalidOperation
+from typing import Any, Self
+
+import asyncpg
+
+from portflare.backends import BackendTarget, redact
+from portflare.bindings.d1.base import SqlError, SqlValue
+from portflare.bindings.d1.server import (
+    SCHEMA_TABLE,
+    Outcome,
+    ServerD1Backend,
+    ServerUrl,
+    schema_name,
+    sqlite_json,
+)
+from portflare.bindings.d1.shadow import Shadow
+from portflare.bindings.d1.translate import CAST_MARK, POSTGRES, Translation
+from portflare.bindings.d1.translate_postgres import HELPER_FUNCTIONS
+from portflare.errors import BackendError
+
+_CAST_TYPES = {int: "bigint", float: "double precision", str: "text", bytes: "bytea", type(None): "text"}
+_KEY = re.compile(r"Key \((.*?)\)=")
+Coerce = Callable[[SqlValue], Any]
+
+
+def _to_int(value: SqlValue) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
+def _to_float(value: SqlValue) -> Any:
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _to_numeric(value: SqlValue) -> Any:
+    if isinstance(value, (int, float, str)):
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            return value
+    return value
+
+
+def _to_text(value: SqlValue) -> Any:
+    if isinstance(value, (int, float)):
+        return str(value)  # SQLite's TEXT affinity stores a number's text
+    return value
+
+
+_COERCE: dict[str, Coerce] = {
+    "int2": _to_int, "int4": _to_int, "int8": _to_int, "float4": _to_float, "float8": _to_float,
+    "numeric": _to_numeric, "text": _to_text, "varchar": _to_text, "bpchar": _to_text,
+}
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(name, schema="pg_catalog", encoder=json.dumps, decoder=sqlite_json,
+                                  format="text")
+
+
+class PostgresD1Backend(ServerD1Backend):
+    dialect = POSTGRES
+
+    def __init__(self, pool: asyncpg.Pool, shadow: Shadow, schema: str) -> None:
+        super().__init__(shadow, schema)
+        self._pool = pool
+        self._shapes: dict[str, tuple[tuple[Coerce | None, ...], tuple[str, ...]]] = {}
+        self._rendered: dict[tuple[str, tuple[type, ...]], str] = {}
+
+    @classmethod
+    async def open(cls, target: BackendTarget) -> Self:
+        url = ServerUrl.parse(target)
+        schema = url.schema or schema_name(target.resource)
+        quoted = '"' + schema.replace('"', '""') + '"'
+        try:
+            pool = await asyncpg.create_pool(
+                url.dsn, min_size=1, max_size=url.pool_size, init=_init_connection,
+                server_settings={"search_path": schema, "TimeZone": "UTC"},
+            )
+        except (OSError, asyncpg.PostgresError, ValueError) as exc:
+            raise BackendError(f"PORTFLARE_{target.binding}={redact(target.url)}: cannot connect: {exc}") from exc
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                # One opener at a time sets the schema up (CREATE OR REPLACE races between processes).
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", schema)
+                await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted}")
+                await conn.execute(HELPER_FUNCTIONS)
+                await conn.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
+                                   "(seq BIGSERIAL PRIMARY KEY, sql TEXT NOT NULL)")
+                rows = await conn.fetch(f"SELECT seq, sql FROM {SCHEMA_TABLE} ORDER BY seq")
+        except BaseException:
+            await pool.close()
+            raise
+        backend = cls(pool, Shadow(str(r["sql"]) for r in rows), schema)
+        backend._schema_seq = int(rows[-1]["seq"]) if rows else 0
+        return backend
+
+    @asynccontextmanager
+    async def session(self, transaction: bool) -> AsyncIterator[Any]:
+        async with self._pool.acquire() as conn:
+            if not transaction:
+                yield conn
+                return
+            async with conn.transaction():
+                yield conn
+
+    async def run(self, conn: Any, translation: Translation, params: tuple[SqlValue, ...]) -> Outcome:
+        sql = self._render(translation, params)
+        shape = self._shapes.get(sql)
+        if shape is None:
+            statement = await conn.prepare(sql)
+            coercers = tuple(_COERCE.get(t.name) for t in statement.get_parameters())
+            columns = tuple(a.name for a in statement.get_attributes())
+            shape = self._shapes[sql] = (coercers, columns)
+        coercers, columns = shape
+        args = [c(v) if c is not None else v for c, v in zip(coercers, params, strict=False)]
+        records = await conn.fetch(sql, *args)
+        if records:
+            columns = tuple(records[0].keys())
+        rows = [tuple(r.values()) for r in records]
+        if not translation.returns_rows and not translation.extra_column:
+            return Outcome((), [], 0, None)
+        last_row_id = None
+        changes = len(rows) if translation.kind in ("insert", "update", "delete") else 0
+        if translation.extra_column:
+            if translation.kind == "insert" and translation.table and rows and rows[-1][-1] is not None:
+                last_row_id = int(rows[-1][-1])
+            columns = columns[:-1]
+            rows = [r[:-1] for r in rows]
+        if not translation.returns_rows:
+            return Outcome((), [], changes, last_row_id)
+        if translation.hide_rowid:
+            keep = [i for i, c in enumerate(columns) if c != "rowid"]
+            columns = tuple(columns[i] for i in keep)
+            rows = [tuple(r[i] for i in keep) for r in rows]
+        return Outcome(columns, rows, changes, last_row_id)
+
+    def _render(self, translation: Translation, params: tuple[SqlValue, ...]) -> str:
+        if not translation.casts:
+            return translation.sql
+        signature = tuple(type(params[i]) if i < len(params) else type(None) for i in translation.casts)
+        key = (translation.sql, signature)
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            types = dict(zip(translation.casts, signature, strict=True))
+            rendered = CAST_MARK.sub(
+                lambda m: f"${m.group(1)}::{_CAST_TYPES.get(types[int(m.group(1)) - 1], 'text')}", translation.sql)
+            self._rendered[key] = rendered
+        return rendered
+
+    async def run_script(self, conn: Any, sql: str) -> None:
+        await conn.execute(sql)
+
+    async def record_ddl(self, conn: Any, sql: str) -> None:
+        self._shapes.clear()
+        seq = await conn.fetchval(f"INSERT INTO {SCHEMA_TABLE} (sql) VALUES ($1) RETURNING seq", sql)
+        self._schema_seq = max(self._schema_seq, int(seq))
+
+    async def schema_since(self, conn: Any, seq: int) -> list[tuple[int, str]]:
+        rows = await conn.fetch(f"SELECT seq, sql FROM {SCHEMA_TABLE} WHERE seq > $1 ORDER BY seq", seq)
+        return [(int(r["seq"]), str(r["sql"])) for r in rows]
+
+    async def defer_foreign_keys(self, conn: Any) -> None:
+        await conn.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    async def measure_size(self, conn: Any) -> int:
+        size = await conn.fetchval(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", self.schema)
+        return int(size)
+
+    async def sequences(self, conn: Any) -> list[tuple[str, int]]:
+        found = []
+        for table in self._shadow.catalog.tables.values():
+            if table.autoincrement and table.rowid:
+                value = await conn.fetchval(
+                    "SELECT pg_sequence_last_value(pg_get_serial_sequence(format('%I.%I', $1::text, $2::text), $3))",
+                    self.schema, table.name, table.rowid)
+                found.append((table.name, int(value or 0)))
+        return found
+
+    def map_error(self, exc: Exception, translation: Translation) -> SqlError | None:
+        if isinstance(exc, asyncpg.exceptions.DataError) and "query argument" in str(exc):
+            # A value that the column's type cannot take (SQLite would have stored it as it is).
+            return SqlError(f"datatype mismatch: {exc}", "SQLITE_MISMATCH")
+        if isinstance(exc, asyncpg.PostgresError):
+            return _sqlite_error(exc)
+        return None
+
+    async def close(self) -> None:
+        await self._pool.close()
+        await super().close()
+
+
+def _sqlite_error(exc: asyncpg.PostgresError) -> SqlError:
+    """A PostgreSQL error in SQLite's words, as ``D1_ERROR: <message>: <code>`` needs them."""
+    state = getattr(exc, "sqlstate", "") or ""
+    table = getattr(exc, "table_name", None) or ""
+    message = str(getattr(exc, "message", None) or exc)
+    if state == "23505":
+        match = _KEY.search(getattr(exc, "detail", "") or "")
+        columns = [c.strip().strip('"') for c in match.group(1).split(",")] if match else []
+        names = ", ".join(f"{table}.{c}" for c in columns) or table
+        return SqlError(f"UNIQUE constraint failed: {names}", "SQLITE_CONSTRAINT")
+    if state == "23503":
+        return SqlError("FOREIGN KEY constraint failed", "SQLITE_CONSTRAINT")
+    if state == "23502":
+        return SqlError(f"NOT NULL constraint failed: {table}.{getattr(exc, 'column_name', '')}",
+                        "SQLITE_CONSTRAINT")
+    if state == "23514":
+        return SqlError(f"CHECK constraint failed: {getattr(exc, 'constraint_name', '')}", "SQLITE_CONSTRAINT")
+    if state == "42P01":
+        match = re.search(r'relation "(.*?)" does not exist', message)
+        return SqlError(f"no such table: {match.group(1) if match else message}")
+    if state == "42703":
+        match = re.search(r'column "(.*?)"', message)
+        return SqlError(f"no such column: {match.group(1) if match else message}")
+    if state.startswith("22") or state == "42804":
+        return SqlError(message, "SQLITE_MISMATCH")
+    if state == "54000":
+        return SqlError(message, "SQLITE_TOOBIG")
+    return SqlError(message)

@@ -1,0 +1,291 @@
+"""The MySQL/MariaDB half of the translation (see ``translate.py`` for the shared passes).
+
+MySQL specifics: ``INSERT OR REPLACE`` is MySQL's own ``REPLACE`` (same delete-then-insert semantics),
+``INSERT OR IGNORE``/``ON CONFLICT DO NOTHING`` are ``INSERT IGNORE``, ``ON CONFLICT … DO UPDATE`` is
+``ON DUPLICATE KEY UPDATE`` with ``excluded.x`` as ``VALUES(x)``. TEXT columns that take part in a key become
+``VARCHAR(255)`` (MySQL cannot index a TEXT column whole); plain indexes on TEXT columns index a prefix.
+Integer division stays integral when both operands are integers by the schema. ``json_extract`` in the select
+list returns JSON the backend reads back as SQLite values; elsewhere its unquoted text is compared.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from portflare.bindings.d1.base import SqlError
+from portflare.bindings.d1.shadow import TableInfo
+from portflare.bindings.d1.translate import (
+    Context,
+    TimeDialect,
+    Translation,
+    check_json,
+    explicit_insert_columns,
+    has_star,
+    json_path,
+    like_ci,
+    name_projections,
+    projection_index,
+    resolve_rowid,
+    rewrite_functions,
+    statement_kind,
+    target_table,
+    template,
+    time_function,
+    unwrap_ordered,
+    values_rows,
+)
+
+DIALECT = "mysql"
+KEY_TEXT = "VARCHAR(255)"
+INDEX_PREFIX = 191
+MAX_RANDOM_BYTES = 1024
+MAX_BLOB = 2_000_000
+
+_STRFTIME = {"Y": "%Y", "m": "%m", "d": "%d", "H": "%H", "M": "%i", "S": "%s", "j": "%j", "f": "%s.%f",
+             "w": "%w", "%": "%%"}
+
+
+def _strftime(fmt: str) -> str | None:
+    out: list[str] = []
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            if i + 1 >= len(fmt) or fmt[i + 1] not in _STRFTIME:
+                return None
+            out.append(_STRFTIME[fmt[i + 1]])
+            i += 2
+        else:
+            out.append(fmt[i])
+            i += 1
+    return "".join(out)
+
+
+TIME = TimeDialect(
+    now="UTC_TIMESTAMP()",
+    from_epoch="FROM_UNIXTIME(__v__)",
+    from_text="CAST(__v__ AS DATETIME)",
+    add="__t__ + INTERVAL {n} {unit}",
+    start_of="CAST(DATE_FORMAT(__t__, '%Y-%m-%d') AS DATETIME)",
+    formats={
+        "datetime": "DATE_FORMAT(__t__, '%Y-%m-%d %H:%i:%s')",
+        "date": "DATE_FORMAT(__t__, '%Y-%m-%d')",
+        "time": "DATE_FORMAT(__t__, '%H:%i:%s')",
+        "format": "DATE_FORMAT(__t__, __f__)",
+    },
+    epoch="CAST(UNIX_TIMESTAMP(__t__) AS SIGNED)",
+    strftime=_strftime,
+)
+_START_OF = {"day": "%Y-%m-%d", "month": "%Y-%m-01", "year": "%Y-01-01"}
+
+
+def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translation:
+    if isinstance(tree, exp.Create):
+        return _create(tree, context)
+    if isinstance(tree, exp.Drop):
+        return Translation("", kind="ddl", returns_rows=False, table=tree.this.name if tree.this else None)
+    if isinstance(tree, exp.Alter):
+        table = context.catalog.table(tree.this.name)
+        for action in tree.args.get("actions") or []:
+            if isinstance(action, exp.ColumnDef) and table is not None:
+                _column_def(action, table, context)
+        _expressions(tree, context)
+        return Translation("", kind="ddl", returns_rows=False, table=tree.this.name)
+    if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Delete)):
+        raise context.error(f"{tree.key.upper()} statements")
+    resolve_rowid(tree, context)
+    name_projections(tree, original)
+    json_columns = _expressions(tree, context)
+    kind = statement_kind(tree)
+    hide = has_star(tree) and any(t.rowid is None for t in context.aliases.values())
+    if isinstance(tree, exp.Insert):
+        return _insert(tree, context, hide)
+    if isinstance(tree, exp.Update):
+        if tree.args.get("returning"):
+            raise context.error("UPDATE … RETURNING")
+        if tree.args.get("from_") or tree.args.get("from"):
+            raise context.error("UPDATE … FROM")
+    if isinstance(tree, (exp.Update, exp.Delete)):
+        if tree.args.get("alternative"):
+            raise context.error(f"UPDATE OR {tree.args['alternative']}")
+        returns = bool(tree.args.get("returning"))
+        return Translation("", kind=kind, returns_rows=returns, table=target_table(tree), hide_rowid=hide)
+    return Translation("", kind=kind, hide_rowid=hide, json_columns=json_columns)
+
+
+def _expressions(tree: exp.Expr, context: Context) -> tuple[int, ...]:
+    rewrite_functions(tree, context, lambda name, args, node: _function(name, args, context))
+    json_columns: list[int] = []
+    for node in list(tree.find_all(exp.JSONExtractScalar, exp.JSONExtract)):
+        check_json(node, context)
+        path = "$" + "".join(f"[{p}]" if isinstance(p, int) else _json_key(p) for p in json_path(node, context))
+        extracted: exp.Expr = exp.Anonymous(this="JSON_EXTRACT",
+                                                  expressions=[node.this, exp.Literal.string(path)])
+        position = projection_index(node)
+        if position is None:
+            extracted = exp.Anonymous(this="JSON_UNQUOTE", expressions=[extracted])
+        else:
+            json_columns.append(position)
+        node.replace(extracted)
+    like_ci(tree, lambda like: exp.Like(this=exp.Lower(this=like.this), expression=exp.Lower(this=like.expression)))
+    if tree.find(exp.Typeof) is not None:
+        raise context.error("the SQLite function typeof()")
+    for division in list(tree.find_all(exp.Div)):
+        if _integral(division.this, context) and _integral(division.expression, context):
+            division.replace(exp.IntDiv(this=division.this, expression=division.expression))
+    return tuple(json_columns)
+
+
+def _json_key(key: str) -> str:
+    return f".{key}" if key.isidentifier() else '."' + key.replace('"', '\\"') + '"'
+
+
+def _integral(node: exp.Expr, context: Context) -> bool:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Literal):
+        return not node.is_string and node.this.lstrip("-").isdigit()
+    if isinstance(node, exp.Column):
+        table = context.aliases.get(node.table.lower()) if node.table else context.single_table()
+        info = table.column(node.name) if table else None
+        return info is not None and info.affinity == "INTEGER"
+    if isinstance(node, exp.Count):
+        return True
+    return False
+
+
+def _function(name: str, args: list[exp.Expr], context: Context) -> exp.Expr | None:
+    if name in ("datetime", "date", "time", "unixepoch", "strftime"):
+        return time_function(name, args, context, TIME)
+    if name == "randomblob" and len(args) == 1:
+        size = args[0]
+        if isinstance(size, exp.Literal) and not size.is_string and size.this.isdigit():
+            if int(size.this) > MAX_BLOB:
+                raise SqlError("string or blob too big", "SQLITE_TOOBIG")
+            if int(size.this) > MAX_RANDOM_BYTES:
+                raise context.error(f"randomblob() of more than {MAX_RANDOM_BYTES} bytes (MySQL's RANDOM_BYTES)")
+        return exp.Anonymous(this="RANDOM_BYTES", expressions=args)
+    if name == "total" and len(args) == 1:
+        return template("COALESCE(SUM(__x__), 0) + 0e0", DIALECT, x=args[0])
+    return None
+
+
+def _insert(tree: exp.Insert, context: Context, hide: bool) -> Translation:
+    table = explicit_insert_columns(tree, context)
+    alternative = str(tree.args.get("alternative") or "").upper()
+    tree.set("alternative", None)
+    verb = ""
+    conflict = tree.args.get("conflict")
+    if isinstance(conflict, exp.OnConflict):
+        unwrap_ordered(conflict)
+        action = str(conflict.args.get("action") or "").upper()
+        if "NOTHING" in action:
+            verb = "INSERT IGNORE"
+            tree.set("conflict", None)
+        else:
+            if conflict.args.get("where"):
+                raise context.error("ON CONFLICT … DO UPDATE … WHERE")
+            for column in list(conflict.find_all(exp.Column)):
+                if column.table.lower() == "excluded":
+                    column.replace(exp.Anonymous(this="VALUES", expressions=[exp.column(column.name)]))
+            tree.set("conflict", exp.OnConflict(duplicate=True, expressions=conflict.expressions))
+    if alternative == "REPLACE":
+        verb = "REPLACE"
+    elif alternative == "IGNORE":
+        verb = "INSERT IGNORE"
+    elif alternative not in ("", "ABORT", "FAIL", "ROLLBACK"):
+        raise context.error(f"INSERT OR {alternative}")
+    upsert = values_rows(tree) if verb == "REPLACE" or isinstance(tree.args.get("conflict"), exp.OnConflict) else 0
+    returning = tree.args.get("returning")
+    if returning is not None and table is not None:
+        # MariaDB's INSERT … RETURNING leaves LAST_INSERT_ID() alone: return the rowid too.
+        returning.append("expressions", exp.column(table.rowid_column))
+    return Translation("", kind="insert", returns_rows=returning is not None, verb=verb,
+                       extra_column=returning is not None and table is not None,
+                       table=table.name if table else None, upsert_rows=upsert, hide_rowid=hide)
+
+
+def _create(tree: exp.Create, context: Context) -> Translation:
+    kind = str(tree.args.get("kind") or "").upper()
+    if kind == "TABLE":
+        schema = tree.this
+        if not isinstance(schema, exp.Schema):
+            raise context.error("CREATE TABLE … AS SELECT")
+        table = context.catalog.table(schema.this.name)
+        if table is None:
+            raise context.error(f"CREATE TABLE {schema.this.name}")
+        for item in schema.expressions:
+            if isinstance(item, exp.Identifier):
+                raise context.error(f'a column without a declared type ("{item.name}", SQLite\'s dynamic typing)')
+            if isinstance(item, exp.ColumnDef):
+                _column_def(item, table, context)
+        if table.rowid is None and table.column("rowid") is None:
+            schema.append("expressions", exp.ColumnDef(
+                this=exp.to_identifier("rowid"), kind=exp.DataType.build("BIGINT"),
+                constraints=[exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()),
+                             exp.ColumnConstraint(kind=exp.AutoIncrementColumnConstraint()),
+                             exp.ColumnConstraint(kind=exp.UniqueColumnConstraint())]))
+        tree.set("properties", None)
+        _expressions(tree, context)
+        return Translation("", kind="ddl", returns_rows=False, table=table.name)
+    if kind == "INDEX":
+        unique = bool(tree.args.get("unique"))
+        index = tree.this
+        table = context.catalog.table(index.args["table"].name) if isinstance(index, exp.Index) and \
+            index.args.get("table") is not None else None
+        params = index.args.get("params") if isinstance(index, exp.Index) else None
+        if table is not None and params is not None and not unique:
+            for ordered in params.args.get("columns") or []:
+                column = ordered.this if isinstance(ordered, exp.Ordered) else ordered
+                info = table.column(column.name) if isinstance(column, exp.Column) else None
+                if info is not None and _text_like(info.affinity, info.declared):
+                    column.replace(exp.Anonymous(this=column.name, expressions=[exp.Literal.number(INDEX_PREFIX)]))
+        _expressions(tree, context)
+        return Translation("", kind="ddl", returns_rows=False)
+    if kind == "VIEW":
+        _expressions(tree, context)
+        return Translation("", kind="ddl", returns_rows=False)
+    raise context.error(f"CREATE {kind}")
+
+
+def _text_like(affinity: str, declared: str) -> bool:
+    upper = declared.upper()
+    return affinity in ("TEXT", "BLOB") or "DATE" in upper or "TIME" in upper or "JSON" in upper
+
+
+def _column_def(column: exp.ColumnDef, table: TableInfo, context: Context) -> None:
+    info = table.column(column.name)
+    if info is None:
+        return
+    declared = info.declared.upper()
+    key = info.name.lower() in table.indexed
+    rowid = table.rowid is not None and info.name == table.rowid
+    if info.affinity == "INTEGER" or "BOOL" in declared:
+        target = "BIGINT"
+    elif info.affinity == "TEXT" or "JSON" in declared:
+        target = KEY_TEXT if key else "LONGTEXT"
+    elif "DATE" in declared or "TIME" in declared:
+        target = KEY_TEXT if key else "VARCHAR(64)"
+    elif info.affinity == "BLOB":
+        target = "VARBINARY(255)" if key else "LONGBLOB"
+    elif info.affinity == "REAL":
+        target = "DOUBLE"
+    else:
+        kind = column.args.get("kind")
+        target = kind.sql(DIALECT) if isinstance(kind, exp.DataType) and kind.expressions else "DOUBLE"
+    column.set("kind", exp.DataType.build(target, dialect=DIALECT))
+    constraints = []
+    for constraint in column.args.get("constraints") or []:
+        kind = constraint.args.get("kind")
+        if isinstance(kind, exp.AutoIncrementColumnConstraint):
+            continue
+        if isinstance(kind, exp.CollateColumnConstraint):
+            collation = kind.name.upper()
+            if collation == "BINARY":
+                continue
+            raise context.error(f"COLLATE {collation}")
+        if "ON CONFLICT" in constraint.sql("sqlite").upper():
+            raise context.error("a column constraint's ON CONFLICT clause")
+        constraints.append(constraint)
+    if rowid:
+        constraints.append(exp.ColumnConstraint(kind=exp.AutoIncrementColumnConstraint()))
+    column.set("constraints", constraints)

@@ -1,0 +1,363 @@
+"""The PostgreSQL half of the translation (see ``translate.py`` for the shared passes).
+
+PostgreSQL specifics: SQLite's 0/1 booleans (``WHERE flag`` becomes ``flag <> 0``, a comparison used as a value
+is cast to an integer), ``LIKE`` becomes ``ILIKE``, ``INSERT OR REPLACE`` becomes ``ON CONFLICT … DO UPDATE``
+on the one key the row can collide on, and every write gets a ``RETURNING`` so the backend learns
+``changes`` and ``last_row_id`` without a second round trip. ``hex``, ``randomblob`` and ``typeof`` are SQL
+functions the backend creates in each database's schema (``postgres.py``).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from portflare.bindings.d1.shadow import TableInfo
+from portflare.bindings.d1.translate import (
+    Context,
+    TimeDialect,
+    Translation,
+    check_json,
+    explicit_insert_columns,
+    has_star,
+    insert_columns,
+    json_path,
+    like_ci,
+    name_projections,
+    resolve_rowid,
+    rewrite_functions,
+    statement_kind,
+    target_table,
+    template,
+    time_function,
+    unwrap_ordered,
+)
+
+DIALECT = "postgres"
+
+_STRFTIME = {"Y": "YYYY", "m": "MM", "d": "DD", "H": "HH24", "M": "MI", "S": "SS", "j": "DDD", "f": "SS.MS",
+             "%": "%"}
+
+
+def _strftime(fmt: str) -> str | None:
+    out: list[str] = []
+    i = 0
+    while i < len(fmt):
+        char = fmt[i]
+        if char == "%":
+            if i + 1 >= len(fmt) or fmt[i + 1] not in _STRFTIME:
+                return None
+            out.append(_STRFTIME[fmt[i + 1]])
+            i += 2
+            continue
+        out.append(f'"{char}"' if char.isalpha() else char)
+        i += 1
+    return "".join(out)
+
+
+TIME = TimeDialect(
+    now="(NOW() AT TIME ZONE 'UTC')",
+    from_epoch="(TO_TIMESTAMP(__v__) AT TIME ZONE 'UTC')",
+    from_text="CAST(__v__ AS TIMESTAMP)",
+    add="__t__ + INTERVAL '{n} {unit}'",
+    start_of="DATE_TRUNC('{unit}', __t__)",
+    formats={
+        "datetime": "TO_CHAR(__t__, 'YYYY-MM-DD HH24:MI:SS')",
+        "date": "TO_CHAR(__t__, 'YYYY-MM-DD')",
+        "time": "TO_CHAR(__t__, 'HH24:MI:SS')",
+        "format": "TO_CHAR(__t__, __f__)",
+    },
+    epoch="CAST(EXTRACT(EPOCH FROM __t__) AS BIGINT)",
+    strftime=_strftime,
+)
+
+_PREDICATES = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.In, exp.Between, exp.Like,
+               exp.ILike, exp.Exists, exp.And, exp.Or, exp.Not, exp.Escape, exp.NullSafeEQ, exp.NullSafeNEQ,
+               exp.RegexpLike)
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+# The SQLite functions the backend defines in every schema (postgres.py runs this at open).
+HELPER_FUNCTIONS = r"""
+CREATE OR REPLACE FUNCTION hex(bytea) RETURNS text IMMUTABLE STRICT LANGUAGE sql AS
+  $$ SELECT upper(encode($1, 'hex')) $$;
+CREATE OR REPLACE FUNCTION hex(text) RETURNS text IMMUTABLE STRICT LANGUAGE sql AS
+  $$ SELECT upper(encode(convert_to($1, 'UTF8'), 'hex')) $$;
+CREATE OR REPLACE FUNCTION hex(bigint) RETURNS text IMMUTABLE STRICT LANGUAGE sql AS
+  $$ SELECT upper(encode(convert_to($1::text, 'UTF8'), 'hex')) $$;
+CREATE OR REPLACE FUNCTION randomblob(n integer) RETURNS bytea VOLATILE LANGUAGE plpgsql AS $$
+BEGIN
+  IF n > 2000000 THEN RAISE EXCEPTION 'string or blob too big' USING ERRCODE = '54000'; END IF;
+  RETURN (SELECT decode(string_agg(lpad(to_hex(floor(random() * 256)::int), 2, '0'), ''), 'hex')
+          FROM generate_series(1, greatest(n, 1)));
+END $$;
+CREATE OR REPLACE FUNCTION typeof(bigint) RETURNS text IMMUTABLE LANGUAGE sql AS
+  $$ SELECT CASE WHEN $1 IS NULL THEN 'null' ELSE 'integer' END $$;
+CREATE OR REPLACE FUNCTION typeof(integer) RETURNS text IMMUTABLE LANGUAGE sql AS
+  $$ SELECT CASE WHEN $1 IS NULL THEN 'null' ELSE 'integer' END $$;
+CREATE OR REPLACE FUNCTION typeof(double precision) RETURNS text IMMUTABLE LANGUAGE sql AS
+  $$ SELECT CASE WHEN $1 IS NULL THEN 'null' ELSE 'real' END $$;
+CREATE OR REPLACE FUNCTION typeof(numeric) RETURNS text IMMUTABLE LANGUAGE sql AS
+  $$ SELECT CASE WHEN $1 IS NULL THEN 'null' WHEN $1 = trunc($1) THEN 'integer' ELSE 'real' END $$;
+CREATE OR REPLACE FUNCTION typeof(text) RETURNS text IMMUTABLE LANGUAGE sql AS
+  $$ SELECT CASE WHEN $1 IS NULL THEN 'null' ELSE 'text' END $$;
+CREATE OR REPLACE FUNCTION typeof(bytea) RETURNS text IMMUTABLE LANGUAGE sql AS
+  $$ SELECT CASE WHEN $1 IS NULL THEN 'null' ELSE 'blob' END $$;
+CREATE OR REPLACE FUNCTION pf_rowid() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  col text := TG_ARGV[0];
+  seq text := pg_get_serial_sequence(format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), TG_ARGV[0]);
+  v bigint := (to_jsonb(NEW) ->> TG_ARGV[0])::bigint;
+BEGIN
+  IF v IS NULL THEN
+    NEW := jsonb_populate_record(NEW, jsonb_build_object(col, nextval(seq)));
+  ELSIF v > coalesce(pg_sequence_last_value(seq::regclass), 0) THEN
+    PERFORM setval(seq, v);
+  END IF;
+  RETURN NEW;
+END $$;
+"""
+
+
+def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translation:
+    if isinstance(tree, exp.Create):
+        return _create(tree, context)
+    if isinstance(tree, exp.Drop):
+        return Translation("", kind="ddl", returns_rows=False, table=tree.this.name if tree.this else None)
+    if isinstance(tree, exp.Alter):
+        for action in tree.args.get("actions") or []:
+            if isinstance(action, exp.ColumnDef):
+                table = context.catalog.table(tree.this.name)
+                if table is not None:
+                    _column_def(action, table, context)
+        _expressions(tree, context)
+        return Translation("", kind="ddl", returns_rows=False, table=tree.this.name)
+    if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Delete)):
+        raise context.error(f"{tree.key.upper()} statements")
+    resolve_rowid(tree, context)
+    name_projections(tree, original)
+    _expressions(tree, context)
+    kind = statement_kind(tree)
+    hide = has_star(tree) and any(t.rowid is None for t in context.aliases.values())
+    if isinstance(tree, exp.Insert):
+        return _insert(tree, context, hide)
+    if isinstance(tree, (exp.Update, exp.Delete)):
+        if tree.args.get("alternative"):
+            raise context.error(f"UPDATE OR {tree.args['alternative']}")
+        if tree.args.get("returning"):
+            return Translation("", kind=kind, table=target_table(tree), hide_rowid=hide)
+        tree.set("returning", exp.Returning(expressions=[exp.Literal.number(1)]))
+        return Translation("", kind=kind, returns_rows=False, extra_column=True, table=target_table(tree))
+    return Translation("", kind=kind, hide_rowid=hide)
+
+
+def _expressions(tree: exp.Expr, context: Context) -> None:
+    """The passes every expression gets: functions, JSON, LIKE, booleans."""
+    rewrite_functions(tree, context, lambda name, args, node: _function(name, args, node, context))
+    for node in list(tree.find_all(exp.Round, exp.GroupConcat, exp.JSONExtractScalar, exp.JSONExtract,
+                                   exp.Anonymous)):
+        _special(node, context)
+    like_ci(tree, lambda like: exp.ILike(this=like.this, expression=like.expression))
+    for blob in list(tree.find_all(exp.HexString)):
+        blob.replace(exp.Anonymous(this="DECODE", expressions=[exp.Literal.string(str(blob.this)),
+                                                                exp.Literal.string("hex")]))
+    _booleans(tree)
+
+
+def _function(name: str, args: list[exp.Expr], node: exp.Expr, context: Context) -> exp.Expr | None:
+    if name in ("datetime", "date", "time", "unixepoch", "strftime"):
+        return time_function(name, args, context, TIME)
+    if name == "total" and len(args) == 1:
+        return template("CAST(COALESCE(SUM(__x__), 0) AS DOUBLE PRECISION)", DIALECT, x=args[0])
+    return None
+
+
+def _special(node: exp.Expr, context: Context) -> None:
+    if isinstance(node, exp.Round) and node.args.get("decimals") is not None:
+        # round(double precision, int) does not exist; numeric rounds half away from zero, as SQLite does.
+        node.set("this", exp.cast(node.this, exp.DataType.build("NUMERIC")))
+    elif isinstance(node, exp.GroupConcat):
+        value = node.this
+        if isinstance(value, exp.Distinct):
+            value.set("expressions", [exp.cast(e, exp.DataType.build("TEXT")) for e in value.expressions])
+        else:
+            node.set("this", exp.cast(value, exp.DataType.build("TEXT")))
+    elif isinstance(node, (exp.JSONExtractScalar, exp.JSONExtract)):
+        check_json(node, context)
+        path = [exp.Literal.string(str(p)) for p in json_path(node, context)]
+        extracted = exp.Anonymous(this="JSONB_EXTRACT_PATH",
+                                  expressions=[exp.cast(node.this, exp.DataType.build("JSONB")), *path])
+        node.replace(extracted)
+        parent = extracted.parent
+        if isinstance(parent, _COMPARISONS):
+            other = parent.expression if parent.this is extracted else parent.this
+            if isinstance(other, exp.Literal):
+                kind = "TEXT" if other.is_string else "NUMERIC"
+                other.replace(exp.Anonymous(this="TO_JSONB", expressions=[
+                    exp.cast(other.copy(), exp.DataType.build(kind))]))
+
+
+def _booleans(tree: exp.Expr) -> None:
+    """SQLite has no boolean type: TRUE is 1, a condition is any non-zero value, a comparison yields 0/1."""
+    for boolean in list(tree.find_all(exp.Boolean)):
+        boolean.replace(exp.Literal.number(1 if boolean.this else 0))
+    for node in list(tree.find_all(exp.Where, exp.Having, exp.Join, exp.If, exp.Not, exp.And, exp.Or,
+                                   exp.CheckColumnConstraint)):
+        keys = {exp.Join: ("on",), exp.And: ("this", "expression"), exp.Or: ("this", "expression")}.get(
+            type(node), ("this",))
+        for key in keys:
+            value = node.args.get(key)
+            if isinstance(value, exp.Expr) and not _is_predicate(value):
+                node.set(key, exp.NEQ(this=exp.Paren(this=value), expression=exp.Literal.number(0)))
+    for predicate in list(tree.find_all(*_PREDICATES)):
+        if not _in_condition(predicate):
+            predicate.replace(exp.cast(exp.Paren(this=predicate.copy()), exp.DataType.build("INT")))
+
+
+def _is_predicate(node: exp.Expr) -> bool:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return isinstance(node, _PREDICATES)
+
+
+def _in_condition(node: exp.Expr) -> bool:
+    parent = node.parent
+    if isinstance(parent, (exp.Update, exp.OnConflict)) and node.arg_key == "expressions":
+        return True  # SET a = b: an assignment, not a comparison
+    while isinstance(parent, exp.Paren):
+        node, parent = parent, parent.parent
+    if isinstance(parent, (exp.Where, exp.Having, exp.Not, exp.And, exp.Or, exp.Escape, exp.CheckColumnConstraint)):
+        return True
+    if isinstance(parent, exp.Join):
+        return node.arg_key == "on"
+    if isinstance(parent, exp.If):
+        return node.arg_key == "this"
+    return isinstance(parent, exp.Filter)
+
+
+def _insert(tree: exp.Insert, context: Context, hide: bool) -> Translation:
+    table = explicit_insert_columns(tree, context)
+    alternative = str(tree.args.get("alternative") or "").upper()
+    tree.set("alternative", None)
+    conflict = tree.args.get("conflict")
+    if isinstance(conflict, exp.OnConflict):
+        unwrap_ordered(conflict)
+    if alternative == "IGNORE" and conflict is None:
+        tree.set("conflict", exp.OnConflict(action=exp.var("DO NOTHING")))
+    elif alternative == "REPLACE":
+        _replace(tree, table, context)
+    elif alternative not in ("", "ABORT", "FAIL", "ROLLBACK"):
+        raise context.error(f"INSERT OR {alternative}")
+    returning = tree.args.get("returning")
+    marker: exp.Expr = exp.column(table.rowid_column) if table else exp.Literal.number(1)
+    if returning is not None:
+        returning.append("expressions", marker)
+        return Translation("", kind="insert", extra_column=True, table=table.name if table else None,
+                           hide_rowid=hide)
+    tree.set("returning", exp.Returning(expressions=[marker]))
+    return Translation("", kind="insert", returns_rows=False, extra_column=True,
+                       table=table.name if table else None)
+
+
+def _replace(tree: exp.Insert, table: TableInfo | None, context: Context) -> None:
+    """SQLite's REPLACE deletes the row(s) the new one collides with; with one possible key, an upsert that
+    resets unlisted columns to their defaults does the same."""
+    if table is None:
+        raise context.error("INSERT OR REPLACE into a table not created through this binding")
+    listed = {c.lower() for c in insert_columns(tree)}
+    if table.rowid and table.rowid.lower() not in listed:
+        keys = [u for u in table.unique if all(c.lower() in listed for c in u)]
+    else:
+        keys = [u for u in table.unique if all(c.lower() in listed for c in u)]
+    if len(keys) > 1:
+        raise context.error("INSERT OR REPLACE into a table where the row can collide on several UNIQUE keys")
+    if not keys:
+        return  # nothing it could collide with: a plain INSERT
+    key = {c.lower() for c in keys[0]}
+    updates = []
+    for column in table.columns:
+        if column.name.lower() in key:
+            continue
+        value: exp.Expr = (exp.column(column.name, table="excluded") if column.name.lower() in listed
+                                 else exp.var("DEFAULT"))
+        updates.append(exp.EQ(this=exp.column(column.name), expression=value))
+    if not updates:
+        first = keys[0][0]
+        updates.append(exp.EQ(this=exp.column(first), expression=exp.column(first, table="excluded")))
+    tree.set("conflict", exp.OnConflict(action=exp.var("DO UPDATE"), expressions=updates,
+                                        conflict_keys=[exp.to_identifier(c) for c in keys[0]]))
+
+
+def _create(tree: exp.Create, context: Context) -> Translation:
+    kind = str(tree.args.get("kind") or "").upper()
+    if kind == "TABLE":
+        schema = tree.this
+        if not isinstance(schema, exp.Schema):
+            raise context.error("CREATE TABLE … AS SELECT")
+        name = schema.this.name
+        table = context.catalog.table(name)
+        if table is None:
+            raise context.error(f"CREATE TABLE {name}")
+        for item in schema.expressions:
+            if isinstance(item, exp.Identifier):
+                raise context.error(f'a column without a declared type ("{item.name}", SQLite\'s dynamic typing)')
+            if isinstance(item, exp.ColumnDef):
+                _column_def(item, table, context)
+        for reference in schema.find_all(exp.Reference):
+            reference.set("options", [*(reference.args.get("options") or []), "DEFERRABLE INITIALLY IMMEDIATE"])
+        if table.rowid is None and table.column("rowid") is None:
+            schema.append("expressions", exp.ColumnDef(
+                this=exp.to_identifier("rowid"), kind=exp.DataType.build("BIGSERIAL", dialect=DIALECT), constraints=[]))
+        tree.set("properties", None)
+        _expressions(tree, context)
+        after: tuple[str, ...] = ()
+        if table.rowid is not None:
+            quoted = '"' + table.name.replace('"', '""') + '"'
+            trigger = '"' + f"{table.name}_rowid"[:63].replace('"', '""') + '"'
+            literal = "'" + table.rowid.replace("'", "''") + "'"
+            after = (f"CREATE TRIGGER {trigger} BEFORE INSERT ON {quoted} FOR EACH ROW "
+                     f"EXECUTE FUNCTION pf_rowid({literal})",)
+        return Translation("", kind="ddl", returns_rows=False, table=table.name, after=after)
+    if kind in ("INDEX", "VIEW"):
+        _expressions(tree, context)
+        return Translation("", kind="ddl", returns_rows=False)
+    raise context.error(f"CREATE {kind}")
+
+
+def _column_def(column: exp.ColumnDef, table: TableInfo, context: Context) -> None:
+    info = table.column(column.name)
+    if info is None:
+        return
+    declared = info.declared.upper()
+    collate = False
+    if table.rowid is not None and info.name == table.rowid:
+        target = "BIGSERIAL"
+    elif info.affinity == "INTEGER":
+        target = "BIGINT"
+    elif info.affinity == "TEXT" or "DATE" in declared or "TIME" in declared or "JSON" in declared:
+        target, collate = "TEXT", True
+    elif info.affinity == "BLOB":
+        target = "BYTEA"
+    elif info.affinity == "REAL":
+        target = "DOUBLE PRECISION"
+    elif "BOOL" in declared:
+        target = "BIGINT"
+    else:
+        target = "NUMERIC"
+    column.set("kind", exp.DataType.build(target, dialect=DIALECT))
+    constraints = []
+    for constraint in column.args.get("constraints") or []:
+        kind = constraint.args.get("kind")
+        if isinstance(kind, exp.AutoIncrementColumnConstraint):
+            continue
+        if isinstance(kind, exp.CollateColumnConstraint):
+            collation = kind.name.upper()
+            if collation == "BINARY":
+                continue
+            raise context.error(f"COLLATE {collation}")
+        if "ON CONFLICT" in constraint.sql("sqlite").upper():
+            raise context.error("a column constraint's ON CONFLICT clause")
+        constraints.append(constraint)
+    if collate:
+        constraints.append(exp.ColumnConstraint(
+            kind=exp.CollateColumnConstraint(this=exp.Identifier(this="C", quoted=True))))
+    column.set("constraints", constraints)
+
