@@ -101,5 +101,8 @@ async def open_env(config: Config, state_dir: Path, *, extra: Mapping[str, Any] 
             queue = await open_producer(producer, config, state_dir, environ)
             stack.push_async_callback(queue._aclose)
             values[producer.binding] = queue
+        for hd in config.hyperdrive:  # origin: PORTFLARE_<BINDING>, else the config's localConnectionString
+            url = backend_url(hd.binding, environ) or hd.local_connection_string
+            values[hd.binding] = await open_binding(BackendTarget("hyperdrive", hd.binding, hd.id, state_dir, url))
         values.update(extra or {})
         yield Env(values)

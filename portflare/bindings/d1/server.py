@@ -60,7 +60,8 @@ class ServerUrl:
             if pool_size < 1:
                 raise ValueError(pool)
         except ValueError:
-            raise BackendError(f"PORTFLARE_{target.binding}: pool_size must be a positive integer, not {pool!r}") from None
+            raise BackendError(
+                f"PORTFLARE_{target.binding}: pool_size must be a positive integer, not {pool!r}") from None
         dsn = urlunsplit(parts._replace(query=urlencode(options)))
         return cls(dsn=dsn, pool_size=pool_size, schema=schema or None)
 
