@@ -156,8 +156,9 @@ class PostgresD1Backend(ServerD1Backend):
         last_row_id = None
         changes = len(rows) if translation.kind in ("insert", "update", "delete") else 0
         if translation.extra_column:
-            if translation.kind == "insert" and translation.table and rows and rows[-1][-1] is not None:
-                last_row_id = int(rows[-1][-1])
+            if translation.kind == "insert" and translation.table:
+                inserted = [r[-1] for r in rows if r[-1] is not None]
+                last_row_id = int(inserted[-1]) if inserted else None
             columns = columns[:-1]
             rows = [r[:-1] for r in rows]
         if not translation.returns_rows:
@@ -203,14 +204,8 @@ class PostgresD1Backend(ServerD1Backend):
         return int(size)
 
     async def sequences(self, conn: Any) -> list[tuple[str, int]]:
-        found = []
-        for table in self._shadow.catalog.tables.values():
-            if table.autoincrement and table.rowid:
-                value = await conn.fetchval(
-                    "SELECT pg_sequence_last_value(pg_get_serial_sequence(format('%I.%I', $1::text, $2::text), $3))",
-                    self.schema, table.name, table.rowid)
-                found.append((table.name, int(value or 0)))
-        return found
+        rows = await conn.fetch("SELECT name, seq FROM _cf_sequence")
+        return [(str(r["name"]), int(r["seq"])) for r in rows]
 
     def map_error(self, exc: Exception, translation: Translation) -> SqlError | None:
         if isinstance(exc, asyncpg.exceptions.DataError) and "query argument" in str(exc):

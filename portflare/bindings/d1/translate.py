@@ -251,9 +251,9 @@ def name_projections(tree: exp.Expr, original: str) -> None:
         if isinstance(item, (exp.Alias, exp.Star)) or (isinstance(item, exp.Column) and item.is_star):
             continue
         if isinstance(item, exp.Column):
-            name = item.name
-            if name.lower() in _ROWID_NAMES or name == text.split(".")[-1].strip('"`[]'):
-                continue
+            written = text.split(".")[-1].strip('"`[]')
+            if written.lower() in _ROWID_NAMES or item.name == written:
+                continue  # SQLite names a rowid alias after its column, as the server will
         item.replace(exp.alias_(item.copy(), text, quoted=True))
 
 
@@ -533,10 +533,22 @@ def target_table(tree: exp.Expr) -> str | None:
     return target.name if isinstance(target, exp.Table) else None
 
 
-def unwrap_ordered(conflict: exp.OnConflict) -> None:
-    """sqlglot writes SQLite's implicit NULLS FIRST into conflict targets; a target is a list of columns."""
-    keys = conflict.args.get("conflict_keys") or []
-    conflict.set("conflict_keys", [k.this if isinstance(k, exp.Ordered) else k for k in keys])
+def unwrap_ordered(conflict: exp.OnConflict, table: str | None) -> None:
+    """Normalize an upsert: the conflict target as bare columns (sqlglot writes SQLite's implicit NULLS FIRST
+    into it), and unqualified columns of DO UPDATE qualified with the table, as SQLite resolves them."""
+    keys = [k.this if isinstance(k, exp.Ordered) else k for k in conflict.args.get("conflict_keys") or []]
+    conflict.set("conflict_keys", [exp.to_identifier(k.name) if isinstance(k, exp.Column) else k for k in keys])
+    if table is None:
+        return
+    for update in conflict.expressions:
+        value = update.expression if isinstance(update, exp.EQ) else None
+        for column in list(value.find_all(exp.Column)) if value is not None else []:
+            if not column.table:
+                column.set("table", exp.to_identifier(table))
+    where = conflict.args.get("where")
+    for column in list(where.find_all(exp.Column)) if where is not None else []:
+        if not column.table:
+            column.set("table", exp.to_identifier(table))
 
 
 def like_ci(tree: exp.Expr, build: Callable[[exp.Like], exp.Expr]) -> None:

@@ -176,7 +176,7 @@ def _insert(tree: exp.Insert, context: Context, hide: bool) -> Translation:
     verb = ""
     conflict = tree.args.get("conflict")
     if isinstance(conflict, exp.OnConflict):
-        unwrap_ordered(conflict)
+        unwrap_ordered(conflict, target_table(tree))
         action = str(conflict.args.get("action") or "").upper()
         if "NOTHING" in action:
             verb = "INSERT IGNORE"

@@ -101,16 +101,29 @@ CREATE OR REPLACE FUNCTION typeof(text) RETURNS text IMMUTABLE LANGUAGE sql AS
   $$ SELECT CASE WHEN $1 IS NULL THEN 'null' ELSE 'text' END $$;
 CREATE OR REPLACE FUNCTION typeof(bytea) RETURNS text IMMUTABLE LANGUAGE sql AS
   $$ SELECT CASE WHEN $1 IS NULL THEN 'null' ELSE 'blob' END $$;
+CREATE TABLE IF NOT EXISTS _cf_sequence (name TEXT PRIMARY KEY, seq BIGINT NOT NULL);
 CREATE OR REPLACE FUNCTION pf_rowid() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   col text := TG_ARGV[0];
-  seq text := pg_get_serial_sequence(format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), TG_ARGV[0]);
+  auto boolean := TG_ARGV[1] = 'autoincrement';
   v bigint := (to_jsonb(NEW) ->> TG_ARGV[0])::bigint;
+  top bigint;
 BEGIN
+  -- SQLite's rowid choice: max(rowid) + 1 (AUTOINCREMENT: also above every rowid ever used). Inserts into one
+  -- table are serialized, as SQLite serializes writers, so two transactions never pick the same rowid.
   IF v IS NULL THEN
-    NEW := jsonb_populate_record(NEW, jsonb_build_object(col, nextval(seq)));
-  ELSIF v > coalesce(pg_sequence_last_value(seq::regclass), 0) THEN
-    PERFORM setval(seq, v);
+    PERFORM pg_advisory_xact_lock(TG_RELID::bigint);
+    EXECUTE format('SELECT max(%I) FROM %I.%I', col, TG_TABLE_SCHEMA, TG_TABLE_NAME) INTO top;
+    top := coalesce(top, 0);
+    IF auto THEN
+      top := greatest(top, coalesce((SELECT seq FROM _cf_sequence WHERE name = TG_TABLE_NAME), 0));
+    END IF;
+    v := top + 1;
+    NEW := jsonb_populate_record(NEW, jsonb_build_object(col, v));
+  END IF;
+  IF auto THEN
+    INSERT INTO _cf_sequence (name, seq) VALUES (TG_TABLE_NAME, v)
+    ON CONFLICT (name) DO UPDATE SET seq = greatest(_cf_sequence.seq, excluded.seq);
   END IF;
   RETURN NEW;
 END $$;
@@ -239,7 +252,7 @@ def _insert(tree: exp.Insert, context: Context, hide: bool) -> Translation:
     tree.set("alternative", None)
     conflict = tree.args.get("conflict")
     if isinstance(conflict, exp.OnConflict):
-        unwrap_ordered(conflict)
+        unwrap_ordered(conflict, target_table(tree))
     if alternative == "IGNORE" and conflict is None:
         tree.set("conflict", exp.OnConflict(action=exp.var("DO NOTHING")))
     elif alternative == "REPLACE":
@@ -248,6 +261,10 @@ def _insert(tree: exp.Insert, context: Context, hide: bool) -> Translation:
         raise context.error(f"INSERT OR {alternative}")
     returning = tree.args.get("returning")
     marker: exp.Expr = exp.column(table.rowid_column) if table else exp.Literal.number(1)
+    if table is not None and conflict is not None and alternative != "REPLACE":
+        # An upsert that updates leaves last_insert_rowid() alone: only inserted rows (xmax = 0) report one.
+        marker = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("xmax"), expression=exp.Literal.number(0)),
+                                      true=marker)])
     if returning is not None:
         returning.append("expressions", marker)
         return Translation("", kind="insert", extra_column=True, table=table.name if table else None,
@@ -277,13 +294,25 @@ def _replace(tree: exp.Insert, table: TableInfo | None, context: Context) -> Non
         if column.name.lower() in key:
             continue
         value: exp.Expr = (exp.column(column.name, table="excluded") if column.name.lower() in listed
-                                 else exp.var("DEFAULT"))
+                           else _new_rowid(table) if column.name == table.rowid else exp.var("DEFAULT"))
         updates.append(exp.EQ(this=exp.column(column.name), expression=value))
+    if table.rowid is None and table.column("rowid") is None:
+        updates.append(exp.EQ(this=exp.column("rowid"), expression=_new_rowid(table)))
     if not updates:
         first = keys[0][0]
         updates.append(exp.EQ(this=exp.column(first), expression=exp.column(first, table="excluded")))
     tree.set("conflict", exp.OnConflict(action=exp.var("DO UPDATE"), expressions=updates,
                                         conflict_keys=[exp.to_identifier(c) for c in keys[0]]))
+
+
+def _new_rowid(table: TableInfo) -> exp.Expr:
+    """The rowid SQLite gives the row REPLACE re-inserts: one above the others' (the replaced row is gone)."""
+    column, name = exp.to_identifier(table.rowid_column), exp.to_identifier(table.name)
+    others = exp.select(exp.func("COALESCE", exp.func("MAX", exp.column(column, table="pf_other")),
+                                 exp.Literal.number(0)))
+    others = others.from_(exp.Table(this=name, alias=exp.TableAlias(this=exp.to_identifier("pf_other"))))
+    others = others.where(exp.NEQ(this=exp.column(column, table="pf_other"), expression=exp.column(column, table=name)))
+    return exp.Add(this=exp.Subquery(this=others), expression=exp.Literal.number(1))
 
 
 def _create(tree: exp.Create, context: Context) -> Translation:
@@ -303,18 +332,21 @@ def _create(tree: exp.Create, context: Context) -> Translation:
                 _column_def(item, table, context)
         for reference in schema.find_all(exp.Reference):
             reference.set("options", [*(reference.args.get("options") or []), "DEFERRABLE INITIALLY IMMEDIATE"])
-        if table.rowid is None and table.column("rowid") is None:
+        hidden = table.rowid is None and table.column("rowid") is None
+        if hidden:
             schema.append("expressions", exp.ColumnDef(
-                this=exp.to_identifier("rowid"), kind=exp.DataType.build("BIGSERIAL", dialect=DIALECT), constraints=[]))
+                this=exp.to_identifier("rowid"), kind=exp.DataType.build("BIGINT"),
+                constraints=[exp.ColumnConstraint(kind=exp.UniqueColumnConstraint())]))
         tree.set("properties", None)
         _expressions(tree, context)
         after: tuple[str, ...] = ()
-        if table.rowid is not None:
+        if table.rowid is not None or hidden:
             quoted = '"' + table.name.replace('"', '""') + '"'
             trigger = '"' + f"{table.name}_rowid"[:63].replace('"', '""') + '"'
-            literal = "'" + table.rowid.replace("'", "''") + "'"
+            literal = "'" + table.rowid_column.replace("'", "''") + "'"
+            mode = "'autoincrement'" if table.autoincrement else "'rowid'"
             after = (f"CREATE TRIGGER {trigger} BEFORE INSERT ON {quoted} FOR EACH ROW "
-                     f"EXECUTE FUNCTION pf_rowid({literal})",)
+                     f"EXECUTE FUNCTION pf_rowid({literal}, {mode})",)
         return Translation("", kind="ddl", returns_rows=False, table=table.name, after=after)
     if kind in ("INDEX", "VIEW"):
         _expressions(tree, context)
@@ -328,9 +360,7 @@ def _column_def(column: exp.ColumnDef, table: TableInfo, context: Context) -> No
         return
     declared = info.declared.upper()
     collate = False
-    if table.rowid is not None and info.name == table.rowid:
-        target = "BIGSERIAL"
-    elif info.affinity == "INTEGER":
+    if info.affinity == "INTEGER":
         target = "BIGINT"
     elif info.affinity == "TEXT" or "DATE" in declared or "TIME" in declared or "JSON" in declared:
         target, collate = "TEXT", True
