@@ -270,4 +270,12 @@ SCENARIOS: dict[str, list[Step]] = {
 }
 
 # Statements known to differ on a backend, with the reason (each is documented in docs/d1-backends.md).
-EXCEPTIONS: dict[tuple[str, str], str] = {}
+_RETURNING = "MariaDB/MySQL have no UPDATE … RETURNING: refused by name (the next query then sees the old row)"
+_AUTO_INCREMENT = ("MySQL's AUTO_INCREMENT spends a number on a conflicting INSERT (upsert, OR IGNORE): later "
+                   "rowids, and so meta.last_row_id, run ahead of SQLite's")
+EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("mysql", 'update "users" set "name" = ?, "verified" = ? where "users"."id" = ? returning "id", "name"'):
+        _RETURNING,
+    ("mysql", 'select "name" from "users" where "users"."email" like ? order by "name"'): _RETURNING,
+    **{("mysql", step[0]): _AUTO_INCREMENT for step in _HANDWRITTEN if "counters" in step[0]},
+}

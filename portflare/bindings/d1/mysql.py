@@ -34,12 +34,21 @@ from portflare.bindings.d1.shadow import Shadow
 from portflare.bindings.d1.translate import MYSQL, Translation
 from portflare.errors import BackendError
 
-SESSION = ("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', "
+SESSION = ("SET NAMES utf8mb4 COLLATE utf8mb4_bin, "
+           "SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', "
            "time_zone = '+00:00', group_concat_max_len = 4294967295")
 _DUPLICATE = re.compile(r"Duplicate entry .* for key '(?:[^.']*\.)?([^']*)'")
 _NO_TABLE = re.compile(r"Table '(?:[^.']*\.)?([^']*)' doesn't exist")
 _NO_COLUMN = re.compile(r"Unknown column '([^']*)'")
 _NULL = re.compile(r"Column '([^']*)' cannot be null")
+
+
+class QuietCursor(aiomysql.Cursor):  # type: ignore[misc]  # aiomysql ships no types
+    """A cursor that does not turn server notes into Python warnings (``DROP TABLE IF EXISTS`` of a missing
+    table notes it; SQLite says nothing), sparing the ``SHOW WARNINGS`` round trip too."""
+
+    async def _show_warnings(self, conn: Any) -> None:
+        return None
 
 
 class MysqlD1Backend(ServerD1Backend):
@@ -57,7 +66,8 @@ class MysqlD1Backend(ServerD1Backend):
         options: dict[str, Any] = {
             "host": parts.hostname or "127.0.0.1", "port": parts.port or 3306,
             "user": unquote(parts.username or "root"), "password": unquote(parts.password or ""),
-            "charset": "utf8mb4", "autocommit": True, "client_flag": CLIENT.FOUND_ROWS, "init_command": SESSION,
+            "charset": "utf8mb4", "autocommit": True, "cursorclass": QuietCursor, "init_command": SESSION,
+            "client_flag": CLIENT.FOUND_ROWS | CLIENT.MULTI_STATEMENTS,
         }
         quoted = "`" + database.replace("`", "``") + "`"
         try:
@@ -95,11 +105,19 @@ class MysqlD1Backend(ServerD1Backend):
 
     async def run(self, conn: Any, translation: Translation, params: tuple[SqlValue, ...]) -> Outcome:
         args = tuple(params[i] for i in translation.params)
+        numbered = translation.kind == "insert" and self._shadow.catalog.table(translation.table or "") is not None
+        sql = f"SET @pf_rowid = NULL; {translation.sql}; SELECT @pf_rowid" if numbered else translation.sql
         async with conn.cursor() as cursor:
-            await cursor.execute(translation.sql, args)
+            await cursor.execute(sql, args)
+            if numbered:
+                await cursor.nextset()
             columns = tuple(d[0] for d in cursor.description or ())
             rows = list(await cursor.fetchall()) if cursor.description else []
             rowcount, lastrowid = cursor.rowcount, cursor.lastrowid
+            if numbered:
+                await cursor.nextset()
+                row = await cursor.fetchone()
+                lastrowid = int(row[0]) if row and row[0] is not None else None
         extra_row_id = None
         if translation.extra_column:
             if rows and rows[-1][-1] is not None:
@@ -118,11 +136,12 @@ class MysqlD1Backend(ServerD1Backend):
         if translation.upsert_rows and changes:
             changes = translation.upsert_rows  # REPLACE / ON DUPLICATE KEY count a replaced row twice
         last_row_id = extra_row_id
-        if translation.extra_column:
-            changes = len(rows)
+        if numbered:
+            last_row_id = lastrowid  # @pf_rowid: the last row inserted, as last_insert_rowid()
         elif translation.kind == "insert" and changes and lastrowid:
             # MySQL reports the first generated id of a multi-row INSERT; SQLite the last one.
-            last_row_id = int(lastrowid) + (changes - 1 if not translation.upsert_rows else 0)
+            extra = changes - 1 if translation.generated_rowid and not translation.upsert_rows else 0
+            last_row_id = int(lastrowid) + extra
         return Outcome(columns if translation.returns_rows else (), rows if translation.returns_rows else [],
                        changes, last_row_id)
 
@@ -159,9 +178,10 @@ class MysqlD1Backend(ServerD1Backend):
         async with conn.cursor() as cursor:
             for table in self._shadow.catalog.tables.values():
                 if table.autoincrement and table.rowid:
-                    await cursor.execute(f"SELECT max(`{table.rowid}`) FROM `{table.name}`")
+                    await cursor.execute("SELECT auto_increment FROM information_schema.tables "
+                                         "WHERE table_schema = %s AND table_name = %s", (self.schema, table.name))
                     row = await cursor.fetchone()
-                    found.append((table.name, int(row[0] or 0) if row else 0))
+                    found.append((table.name, int(row[0] or 1) - 1 if row else 0))
         return found
 
     def map_error(self, exc: Exception, translation: Translation) -> SqlError | None:

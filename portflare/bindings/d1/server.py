@@ -195,8 +195,11 @@ class ServerD1Backend:
         sql, params = statement.sql, statement.params
         await self._check(conn, sql, len(params))
         if _is_ddl(sql):
+            # DROP is translated against the schema that still has the object (MySQL's DROP INDEX names its
+            # table); CREATE and ALTER against the schema that has the new one.
+            dropped = self._translate(sql) if analyze(sql)[0].first_word == "DROP" else None
             self._shadow.apply(sql)
-        translation = self._translate(sql)
+        translation = dropped or self._translate(sql) if _is_ddl(sql) else self._translate(sql)
         deferred = False
         if translation.kind == "pragma":
             columns, rows, deferred = await self._pragma(conn, translation)

@@ -73,6 +73,7 @@ class Catalog:
 
     tables: Mapping[str, TableInfo] = field(default_factory=dict)  # by lower-cased name
     names: Mapping[str, str] = field(default_factory=dict)  # lower-cased identifier -> declared spelling
+    indexes: Mapping[str, str] = field(default_factory=dict)  # lower-cased index name -> its table
 
     def table(self, name: str) -> TableInfo | None:
         return self.tables.get(name.lower())
@@ -176,9 +177,13 @@ class Shadow:
             names.setdefault(name.lower(), name)
             for column in columns:
                 names.setdefault(column.name.lower(), column.name)
-        for (name,) in conn.execute("SELECT name FROM sqlite_schema WHERE type IN ('index', 'view')"):
+        indexes: dict[str, str] = {}
+        for name, kind, table_name in conn.execute(
+                "SELECT name, type, tbl_name FROM sqlite_schema WHERE type IN ('index', 'view')"):
             names.setdefault(str(name).lower(), str(name))
-        return Catalog(tables=tables, names=names)
+            if kind == "index":
+                indexes[str(name).lower()] = str(table_name)
+        return Catalog(tables=tables, names=names, indexes=indexes)
 
 
 def _quote(name: str) -> str:

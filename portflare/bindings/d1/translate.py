@@ -68,6 +68,7 @@ class Translation:
     table: str | None = None  # the table an INSERT, UPDATE, DELETE or DDL acts on
     upsert_rows: int = 0  # mysql: VALUES rows of a REPLACE / ON DUPLICATE KEY UPDATE
     pragma: tuple[str, str | None] | None = None  # (name, value) of a PRAGMA
+    generated_rowid: bool = True  # mysql: the INSERT lets the server number its rows
     verb: str = ""  # mysql: "REPLACE" or "INSERT IGNORE" in place of the rendered INSERT
 
 
@@ -125,6 +126,8 @@ def _translate(sql: str, dialect: str, catalog: Catalog) -> Translation:
     context = Context(dialect, catalog, _table_aliases(tree, catalog), {})
     module = _dialect_module(dialect)
     translation = module.translate_tree(tree, context, sql)
+    if translation.verb == "RAW":  # the dialect wrote the statement itself
+        return replace(translation, verb="")
     return _finish(translation, tree, context, count)
 
 
@@ -531,6 +534,12 @@ def target_table(tree: exp.Expr) -> str | None:
     if isinstance(target, exp.Schema):
         target = target.this
     return target.name if isinstance(target, exp.Table) else None
+
+
+def dropped_name(tree: exp.Drop) -> str | None:
+    """The object a DROP names (sqlglot keeps it in ``tables``)."""
+    tables = tree.args.get("tables") or ([tree.this] if tree.this is not None else [])
+    return str(tables[0].name) if tables else None
 
 
 def unwrap_ordered(conflict: exp.OnConflict, table: str | None) -> None:

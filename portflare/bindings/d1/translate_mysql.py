@@ -21,6 +21,7 @@ from portflare.bindings.d1.translate import (
     check_json,
     explicit_insert_columns,
     has_star,
+    insert_columns,
     json_path,
     like_ci,
     name_projections,
@@ -33,6 +34,9 @@ from portflare.bindings.d1.translate import (
     time_function,
     unwrap_ordered,
     values_rows,
+)
+from portflare.bindings.d1.translate import (
+    dropped_name as _dropped,
 )
 
 DIALECT = "mysql"
@@ -82,7 +86,16 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
     if isinstance(tree, exp.Create):
         return _create(tree, context)
     if isinstance(tree, exp.Drop):
-        return Translation("", kind="ddl", returns_rows=False, table=tree.this.name if tree.this else None)
+        kind = str(tree.args.get("kind") or "").upper()
+        name = _dropped(tree)
+        if kind == "INDEX" and name is not None:
+            table = context.catalog.indexes.get(name.lower())
+            if table is None:  # IF EXISTS of a missing index: nothing to do, as in SQLite
+                return Translation("SELECT 1", kind="ddl", returns_rows=False, verb="RAW")
+            index = '`' + context.spell(name).replace('`', '``') + '`'
+            on = '`' + table.replace('`', '``') + '`'
+            return Translation(f"DROP INDEX {index} ON {on}", kind="ddl", returns_rows=False, verb="RAW")
+        return Translation("", kind="ddl", returns_rows=False, table=_dropped(tree))
     if isinstance(tree, exp.Alter):
         table = context.catalog.table(tree.this.name)
         for action in tree.args.get("actions") or []:
@@ -140,8 +153,10 @@ def _json_key(key: str) -> str:
 
 
 def _integral(node: exp.Expr, context: Context) -> bool:
-    while isinstance(node, exp.Paren):
+    while isinstance(node, (exp.Paren, exp.Neg)):
         node = node.this
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod)):
+        return _integral(node.this, context) and _integral(node.expression, context)
     if isinstance(node, exp.Literal):
         return not node.is_string and node.this.lstrip("-").isdigit()
     if isinstance(node, exp.Column):
@@ -187,7 +202,8 @@ def _insert(tree: exp.Insert, context: Context, hide: bool) -> Translation:
             for column in list(conflict.find_all(exp.Column)):
                 if column.table.lower() == "excluded":
                     column.replace(exp.Anonymous(this="VALUES", expressions=[exp.column(column.name)]))
-            tree.set("conflict", exp.OnConflict(duplicate=True, expressions=conflict.expressions))
+            tree.set("conflict", exp.OnConflict(duplicate=True, action=exp.var("UPDATE"),
+                                                expressions=conflict.expressions))
     if alternative == "REPLACE":
         verb = "REPLACE"
     elif alternative == "IGNORE":
@@ -196,12 +212,22 @@ def _insert(tree: exp.Insert, context: Context, hide: bool) -> Translation:
         raise context.error(f"INSERT OR {alternative}")
     upsert = values_rows(tree) if verb == "REPLACE" or isinstance(tree.args.get("conflict"), exp.OnConflict) else 0
     returning = tree.args.get("returning")
-    if returning is not None and table is not None:
-        # MariaDB's INSERT … RETURNING leaves LAST_INSERT_ID() alone: return the rowid too.
-        returning.append("expressions", exp.column(table.rowid_column))
-    return Translation("", kind="insert", returns_rows=returning is not None, verb=verb,
-                       extra_column=returning is not None and table is not None,
+    generated = table is None or not _explicit_rowids(tree, table)
+    return Translation("", kind="insert", returns_rows=returning is not None, verb=verb, generated_rowid=generated,
                        table=table.name if table else None, upsert_rows=upsert, hide_rowid=hide)
+
+
+def _explicit_rowids(tree: exp.Insert, table: TableInfo) -> bool:
+    """Whether every row of the INSERT gives its rowid (MySQL then reports the last one, not the first)."""
+    columns = [c.lower() for c in insert_columns(tree)]
+    if table.rowid_column.lower() not in columns or not isinstance(tree.expression, exp.Values):
+        return False
+    position = columns.index(table.rowid_column.lower())
+    for row in tree.expression.expressions:
+        values = row.expressions if isinstance(row, exp.Tuple) else [row]
+        if position >= len(values) or isinstance(values[position], exp.Null):
+            return False
+    return True
 
 
 def _create(tree: exp.Create, context: Context) -> Translation:
@@ -218,7 +244,8 @@ def _create(tree: exp.Create, context: Context) -> Translation:
                 raise context.error(f'a column without a declared type ("{item.name}", SQLite\'s dynamic typing)')
             if isinstance(item, exp.ColumnDef):
                 _column_def(item, table, context)
-        if table.rowid is None and table.column("rowid") is None:
+        hidden = table.rowid is None and table.column("rowid") is None
+        if hidden:
             schema.append("expressions", exp.ColumnDef(
                 this=exp.to_identifier("rowid"), kind=exp.DataType.build("BIGINT"),
                 constraints=[exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()),
@@ -226,7 +253,8 @@ def _create(tree: exp.Create, context: Context) -> Translation:
                              exp.ColumnConstraint(kind=exp.UniqueColumnConstraint())]))
         tree.set("properties", None)
         _expressions(tree, context)
-        return Translation("", kind="ddl", returns_rows=False, table=table.name)
+        after = rowid_triggers(table) if table.rowid is not None or hidden else ()
+        return Translation("", kind="ddl", returns_rows=False, table=table.name, after=after)
     if kind == "INDEX":
         unique = bool(tree.args.get("unique"))
         index = tree.this
@@ -247,6 +275,15 @@ def _create(tree: exp.Create, context: Context) -> Translation:
     raise context.error(f"CREATE {kind}")
 
 
+def rowid_triggers(table: TableInfo) -> tuple[str, ...]:
+    """``last_insert_rowid()``: an AFTER INSERT trigger (which an upsert's update does not fire, as SQLite's
+    does not change it) leaves the inserted rowid in ``@pf_rowid``."""
+    name = "`" + table.name.replace("`", "``") + "`"
+    trigger = "`" + (table.name[:50] + "_rowid").replace("`", "``") + "`"
+    col = "`" + table.rowid_column.replace("`", "``") + "`"
+    return (f"CREATE TRIGGER {trigger} AFTER INSERT ON {name} FOR EACH ROW SET @pf_rowid = NEW.{col}",)
+
+
 def _text_like(affinity: str, declared: str) -> bool:
     upper = declared.upper()
     return affinity in ("TEXT", "BLOB") or "DATE" in upper or "TIME" in upper or "JSON" in upper
@@ -258,7 +295,6 @@ def _column_def(column: exp.ColumnDef, table: TableInfo, context: Context) -> No
         return
     declared = info.declared.upper()
     key = info.name.lower() in table.indexed
-    rowid = table.rowid is not None and info.name == table.rowid
     if info.affinity == "INTEGER" or "BOOL" in declared:
         target = "BIGINT"
     elif info.affinity == "TEXT" or "JSON" in declared:
@@ -286,6 +322,6 @@ def _column_def(column: exp.ColumnDef, table: TableInfo, context: Context) -> No
         if "ON CONFLICT" in constraint.sql("sqlite").upper():
             raise context.error("a column constraint's ON CONFLICT clause")
         constraints.append(constraint)
-    if rowid:
+    if table.rowid is not None and info.name == table.rowid:
         constraints.append(exp.ColumnConstraint(kind=exp.AutoIncrementColumnConstraint()))
     column.set("constraints", constraints)

@@ -31,6 +31,9 @@ from portflare.bindings.d1.translate import (
     time_function,
     unwrap_ordered,
 )
+from portflare.bindings.d1.translate import (
+    dropped_name as _dropped,
+)
 
 DIALECT = "postgres"
 
@@ -134,7 +137,7 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
     if isinstance(tree, exp.Create):
         return _create(tree, context)
     if isinstance(tree, exp.Drop):
-        return Translation("", kind="ddl", returns_rows=False, table=tree.this.name if tree.this else None)
+        return Translation("", kind="ddl", returns_rows=False, table=_dropped(tree))
     if isinstance(tree, exp.Alter):
         for action in tree.args.get("actions") or []:
             if isinstance(action, exp.ColumnDef):
