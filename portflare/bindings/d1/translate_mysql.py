@@ -89,11 +89,11 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
         kind = str(tree.args.get("kind") or "").upper()
         name = _dropped(tree)
         if kind == "INDEX" and name is not None:
-            table = context.catalog.indexes.get(name.lower())
-            if table is None:  # IF EXISTS of a missing index: nothing to do, as in SQLite
+            owner = context.catalog.indexes.get(name.lower())
+            if owner is None:  # IF EXISTS of a missing index: nothing to do, as in SQLite
                 return Translation("SELECT 1", kind="ddl", returns_rows=False, verb="RAW")
             index = '`' + context.spell(name).replace('`', '``') + '`'
-            on = '`' + table.replace('`', '``') + '`'
+            on = '`' + owner.replace('`', '``') + '`'
             return Translation(f"DROP INDEX {index} ON {on}", kind="ddl", returns_rows=False, verb="RAW")
         return Translation("", kind="ddl", returns_rows=False, table=_dropped(tree))
     if isinstance(tree, exp.Alter):
