@@ -32,6 +32,8 @@ class Blob:
         else:
             parts = blob_parts
         self._data: builtins.bytes = b"".join(_part_bytes(p, endings) for p in parts)
+        if content_type is None and isinstance(blob_parts, Blob):
+            content_type = blob_parts.content_type  # Blob(other) keeps its type, as the SDK; Blob([other]) does not
         self._type = (content_type or "").lower()
 
     @property

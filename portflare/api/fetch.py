@@ -15,6 +15,7 @@ from portflare.api.response import Response
 from portflare.errors import JsTypeError
 
 FetchKwargs: TypeAlias = dict[str, Any]
+_REQUEST_OPTIONS = ("method", "headers", "body", "redirect")
 FetchResponse = Response
 
 # A client's connection pool belongs to the loop that opened it, so each loop (tests run many) gets its own.
@@ -43,7 +44,10 @@ async def fetch(resource: str | Request | Any, **options: Any) -> Response:
     Options are keywords only: a JS-style options dict passed positionally is a TypeError, as on Cloudflare.
     """
     options.pop("cf", None)  # Cloudflare-specific caching hints have no meaning for a direct request
-    request = Request(resource if isinstance(resource, Request) else str(resource), **options)
+    # The SDK hands every keyword to JS fetch(), which ignores init members it does not know (and ones that
+    # mean nothing without a browser: mode, credentials, cache, integrity, keepalive, signal, ...).
+    known = {k: v for k, v in options.items() if k in _REQUEST_OPTIONS}
+    request = Request(resource if isinstance(resource, Request) else str(resource), **known)
     redirect = request.redirect
     if redirect not in ("follow", "manual", "error"):
         raise JsTypeError(f"Invalid redirect value '{redirect}'.")

@@ -62,6 +62,17 @@ class FormData(MutableMapping[str, "str | File"]):
     def entries(self) -> Iterator[tuple[str, str | File]]:
         return iter(list(self._entries))
 
+    # As the SDK (over JS FormData's keys/values/entries): one item per entry, so a repeated key shows up as
+    # often as it was appended. Iterating the mapping itself gives each key once.
+    def keys(self) -> list[str]:  # type: ignore[override]
+        return [k for k, _ in self._entries]
+
+    def values(self) -> list[str | File]:  # type: ignore[override]
+        return [v for _, v in self._entries]
+
+    def items(self) -> list[tuple[str, str | File]]:  # type: ignore[override]
+        return list(self._entries)
+
     @property
     def js_object(self) -> FormData:
         return self

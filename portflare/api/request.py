@@ -22,6 +22,34 @@ def http_method(method: str) -> HTTPMethod | str:
         return upper
 
 
+_DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
+
+
+def normalize_url(url: str) -> str:
+    """What ``new Request(url).url`` reads back for http(s) URLs (WHATWG URL): the scheme and host lower-cased,
+    the default port dropped, and an empty path written ``/`` (``http://example.com`` -> ``http://example.com/``).
+    Anything else is returned as given."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in _DEFAULT_PORTS:
+        return url
+    scheme = scheme.lower()
+    end = len(rest)
+    for mark in "/?#":
+        found = rest.find(mark)
+        if found != -1:
+            end = min(end, found)
+    authority, tail = rest[:end], rest[end:]
+    userinfo, at, hostport = authority.rpartition("@")
+    host, colon, port = hostport.rpartition(":") if not hostport.endswith("]") else (hostport, "", "")
+    if not colon:
+        host, port = hostport, ""
+    if port == _DEFAULT_PORTS[scheme]:
+        colon, port = "", ""
+    if not tail.startswith("/"):
+        tail = "/" + tail
+    return f"{scheme}://{userinfo}{at}{host.lower()}{colon}{port}{tail}"
+
+
 class Request(Body):
     def __init__(self, input: str | Request | Any, *, headers: Any = None, body: Any = None,
                  method: str | None = None, redirect: str | None = None, cf: Any = None) -> None:
@@ -30,7 +58,7 @@ class Request(Body):
             url = input.url
         else:
             base = None
-            url = str(getattr(input, "href", input))  # a str or a URL object
+            url = normalize_url(str(getattr(input, "href", input)))  # a str or a URL object
         self._url = url
         self._method = http_method(method or (base.method if base else "GET"))
         self.headers = Headers(headers if headers is not None else (base.headers if base else None))
