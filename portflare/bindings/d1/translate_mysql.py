@@ -281,7 +281,8 @@ def rowid_triggers(table: TableInfo) -> tuple[str, ...]:
     name = "`" + table.name.replace("`", "``") + "`"
     trigger = "`" + (table.name[:50] + "_rowid").replace("`", "``") + "`"
     col = "`" + table.rowid_column.replace("`", "``") + "`"
-    return (f"CREATE TRIGGER {trigger} AFTER INSERT ON {name} FOR EACH ROW SET @pf_rowid = NEW.{col}",)
+    return (f"CREATE TRIGGER IF NOT EXISTS {trigger} AFTER INSERT ON {name} FOR EACH ROW "
+            f"SET @pf_rowid = NEW.{col}",)
 
 
 def _text_like(affinity: str, declared: str) -> bool:

@@ -348,7 +348,7 @@ def _create(tree: exp.Create, context: Context) -> Translation:
             trigger = '"' + f"{table.name}_rowid"[:63].replace('"', '""') + '"'
             literal = "'" + table.rowid_column.replace("'", "''") + "'"
             mode = "'autoincrement'" if table.autoincrement else "'rowid'"
-            after = (f"CREATE TRIGGER {trigger} BEFORE INSERT ON {quoted} FOR EACH ROW "
+            after = (f"CREATE OR REPLACE TRIGGER {trigger} BEFORE INSERT ON {quoted} FOR EACH ROW "
                      f"EXECUTE FUNCTION pf_rowid({literal}, {mode})",)
         return Translation("", kind="ddl", returns_rows=False, table=table.name, after=after)
     if kind in ("INDEX", "VIEW"):
