@@ -58,7 +58,11 @@ async def _supervise(name: str, run: Callable[[], Awaitable[None]]) -> None:
             await asyncio.sleep(backoff(failures))
 
 
-async def _stop(tasks: list[asyncio.Task[None]], scheduler: CronScheduler | None, grace: float) -> None:
+async def _stop(background: Background, grace: float) -> None:
+    tasks, scheduler = background.tasks, background.scheduler
+    loops: list[Consumer | CronScheduler] = [*background.consumers, *([scheduler] if scheduler else [])]
+    for loop in loops:
+        loop.stop()
     for task in tasks:
         task.cancel()  # consumers stop receiving, then wait for their running batches
     pending = [*tasks, *(scheduler.running if scheduler else ())]
@@ -114,5 +118,5 @@ async def run_background(config: Config, env: Any, state_dir: Path, queue_handle
                                                                    consumer.run)))
         if background.scheduler is not None:
             background.tasks.append(asyncio.create_task(_supervise("cron scheduler", background.scheduler.run)))
-        stack.push_async_callback(_stop, background.tasks, background.scheduler, shutdown_grace)
+        stack.push_async_callback(_stop, background, shutdown_grace)
         yield background

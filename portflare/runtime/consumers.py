@@ -12,7 +12,6 @@ or on another node) gets the messages again. What happens to each message afterw
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -69,14 +68,21 @@ class Consumer:
         self.clock = clock
         self._held: dict[str, Delivery] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Ask ``run`` to stop taking messages; cancel its task too (a flag, because on Python 3.11 a cancel
+        that lands while redis-py sends a command can be swallowed by ``asyncio.wait_for``)."""
+        self._stopping = True
 
     async def run(self) -> None:
-        """Consume until cancelled; then wait for running batches (cancel it again to stop them too)."""
+        """Consume until stopped or cancelled; then wait for running batches (cancel again to stop them)."""
+        self._stopping = False
         slots = asyncio.Semaphore(concurrency_limit(self.settings))
         keeper = asyncio.create_task(self._keep_leases())
         failures = 0
         try:
-            while True:
+            while not self._stopping:
                 await slots.acquire()
                 try:
                     batch = await self._collect()
@@ -96,6 +102,7 @@ class Consumer:
                 task.add_done_callback(self._running.discard)
                 task.add_done_callback(lambda _: slots.release())
         finally:
+            self._stopping = True
             try:
                 if self._running:
                     await asyncio.gather(*self._running, return_exceptions=True)
@@ -103,8 +110,7 @@ class Consumer:
                 for task in self._running:
                     task.cancel()
                 keeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await keeper
+                await asyncio.wait([keeper], timeout=5)
 
     async def _collect(self) -> list[Delivery]:
         size = self.settings.max_batch_size
@@ -112,6 +118,8 @@ class Consumer:
         deadline: float | None = None
         try:
             while True:
+                if self._stopping:
+                    raise asyncio.CancelledError
                 now = self.clock()
                 wait = MAX_WAIT_SECONDS if deadline is None else max(0.0, min(MAX_WAIT_SECONDS, deadline - now))
                 got = await self.backend.receive(size - len(batch), self.lease, now, wait)
@@ -143,7 +151,7 @@ class Consumer:
             self._held.pop(d.receipt, None)
 
     async def _keep_leases(self) -> None:
-        while True:
+        while True:  # until run() has no running batch left; it then cancels this
             await asyncio.sleep(self.lease / 3)
             if not self._held:
                 continue

@@ -276,9 +276,15 @@ class CronScheduler:
         self.sleep = sleep
         self.max_lateness = max_lateness
         self.running: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Ask ``run`` to return; cancel its task too (see ``Consumer.stop`` for why both)."""
+        self._stopping = True
 
     async def run(self) -> None:
-        """Fire ticks until cancelled (running handlers are left to the caller: see ``self.running``)."""
+        """Fire ticks until stopped or cancelled (running handlers are left to the caller: ``self.running``)."""
+        self._stopping = False
         now = self.clock()
         cursor: dict[CronSchedule, float] = {}
         for schedule in self.schedules:
@@ -287,7 +293,7 @@ class CronScheduler:
             await self._report(schedule, missed_ticks(schedule, last, now, self.max_lateness))
             # A tick that is late but within the grace (no node was up to fire it) still fires.
             cursor[schedule] = now if last is None else max(last, now - self.max_lateness)
-        while True:
+        while not self._stopping:
             now = self.clock()
             for schedule in self.schedules:
                 for tick in ticks_between(schedule, cursor[schedule], now):

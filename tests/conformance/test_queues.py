@@ -300,6 +300,7 @@ async def consume(setup: Setup, handler: Handler, until: Callable[[], bool], *, 
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.05)  # let the last batch settle
     finally:
+        consumer.stop()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     return consumer
