@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,13 +25,16 @@ def moto_server(startup_timeout: float = 20.0) -> Iterator[str]:
     """Yield ``s3://testing:testing@127.0.0.1:<port>/?secure=false`` (bucket left to the caller); stop on exit."""
     port = free_port()
     env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+    # The server logs every request: to a file, since an unread pipe would fill up and stall it.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+                               stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         deadline = time.monotonic() + startup_timeout
         while not port_open("127.0.0.1", port, timeout=0.2):
             if process.poll() is not None:
-                output = process.stderr.read().decode()[-500:] if process.stderr else ""
+                log.seek(0)
+                output = log.read().decode(errors="replace")[-500:]
                 raise RuntimeError(f"moto server exited: {output}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"moto server did not listen on 127.0.0.1:{port} within {startup_timeout}s")
@@ -43,8 +47,7 @@ def moto_server(startup_timeout: float = 20.0) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+        log.close()
 
 
 def with_bucket(url: str, bucket: str) -> str:

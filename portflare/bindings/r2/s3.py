@@ -322,6 +322,10 @@ class S3R2Backend:
         return str(created["UploadId"])
 
     async def upload_part(self, key: str, upload_id: str, part_number: int, body: HashingStream) -> PartInfo | None:
+        # Look before sending: a part is megabytes, the check a few hundred bytes (and some stores answer a part
+        # for a finished upload with a 500 rather than NoSuchUpload).
+        if not await self._upload_exists(key, upload_id, "uploadPart"):
+            return None
         # S3 needs a part's length up front, so one part is gathered in memory (R2 parts are usually 5-100 MiB).
         data = b"".join([chunk async for chunk in body])
         with map_s3_errors("uploadPart"):
@@ -334,7 +338,22 @@ class S3R2Backend:
                 raise
         return PartInfo(part_number, body.md5_hex, body.size)
 
+    async def _upload_exists(self, key: str, upload_id: str, op: str) -> bool:
+        """Whether ``upload_id`` is in progress for exactly ``key`` (not every store checks the key itself)."""
+        args: dict[str, Any] = {"Bucket": self._bucket, "Prefix": key}
+        with map_s3_errors(op):
+            while True:
+                page = await self._call(self._s3.list_multipart_uploads, **args)
+                if any(u["Key"] == key and u["UploadId"] == upload_id for u in page.get("Uploads") or ()):
+                    return True
+                if not page.get("IsTruncated"):
+                    return False
+                args.update(KeyMarker=page.get("NextKeyMarker", ""),
+                            UploadIdMarker=page.get("NextUploadIdMarker", ""))
+
     async def get_upload(self, key: str, upload_id: str) -> Upload | None:
+        if not await self._upload_exists(key, upload_id, "completeMultipartUpload"):
+            return None
         parts: dict[int, PartInfo] = {}
         marker = 0
         with map_s3_errors("completeMultipartUpload"):
@@ -365,10 +384,11 @@ class S3R2Backend:
         return meta
 
     async def abort_multipart(self, key: str, upload_id: str) -> bool:
+        # S3's abort is idempotent on some stores; R2 reports an unknown upload, so look first.
+        if not await self._upload_exists(key, upload_id, "abortMultipartUpload"):
+            return False
         with map_s3_errors("abortMultipartUpload"):
             try:
-                # S3's abort is idempotent on some stores; R2 reports an unknown upload, so look first.
-                await self._call(self._s3.list_parts, Bucket=self._bucket, Key=key, UploadId=upload_id, MaxParts=1)
                 await self._call(self._s3.abort_multipart_upload, Bucket=self._bucket, Key=key, UploadId=upload_id)
             except ClientError as exc:
                 if _code(exc) in ("NoSuchUpload", *_MISSING):
