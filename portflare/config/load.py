@@ -1,318 +1,35 @@
-"""wrangler.toml / wrangler.jsonc → one typed, frozen ``Config``.
-
-Parsing validates (one clear error naming the file and the key) and warns about unknown keys; nothing here
-opens a backend or imports the Worker (that is ``portflare.runtime``'s job).
-
-``[env.NAME]`` follows wrangler: inheritable keys (``main``, ``compatibility_*``, ``triggers``, ``assets``,
-...) fall back to the top level, bindings and ``vars`` do not (an environment that wants a KV namespace
-declares it again), and ``name`` becomes ``<name>-<env>`` unless the environment sets one.
-"""
+"""wrangler config (one file, one environment) → ``Config``; state directory; var values."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from portflare.errors import ConfigError
+from portflare.config.files import find_config_file, read_dotenv, read_raw
+from portflare.config.model import (
+    HTML_HANDLING,
+    NOT_FOUND_HANDLING,
+    AnalyticsEngineDataset,
+    Assets,
+    Config,
+    D1Database,
+    DurableObjectBinding,
+    DurableObjectMigration,
+    Hyperdrive,
+    KVNamespace,
+    QueueConsumer,
+    QueueProducer,
+    R2Bucket,
+    ServiceBinding,
+    VectorizeIndex,
+)
+from portflare.config.reader import Reader
 
 log = logging.getLogger("portflare.config")
-
-CONFIG_FILES = ("wrangler.toml", "wrangler.jsonc", "wrangler.json")
-
-HTML_HANDLING = ("auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none")
-NOT_FOUND_HANDLING = ("none", "404-page", "single-page-application")
-
-
-@dataclass(frozen=True)
-class KVNamespace:
-    binding: str
-    id: str
-    preview_id: str | None = None
-
-
-@dataclass(frozen=True)
-class D1Database:
-    binding: str
-    database_name: str
-    database_id: str
-    migrations_dir: str = "migrations"
-    migrations_table: str = "d1_migrations"
-    preview_database_id: str | None = None
-
-
-@dataclass(frozen=True)
-class R2Bucket:
-    binding: str
-    bucket_name: str
-    jurisdiction: str | None = None
-    preview_bucket_name: str | None = None
-
-
-@dataclass(frozen=True)
-class QueueProducer:
-    binding: str
-    queue: str
-    delivery_delay: int = 0
-
-
-@dataclass(frozen=True)
-class QueueConsumer:
-    # Defaults are production's (10 / 5 s / 3), not Miniflare's (5 / 1 s / 2): see docs/compat.md.
-    queue: str
-    max_batch_size: int = 10
-    max_batch_timeout: float = 5
-    max_retries: int = 3
-    dead_letter_queue: str | None = None
-    max_concurrency: int | None = None
-    retry_delay: int = 0
-
-
-@dataclass(frozen=True)
-class DurableObjectBinding:
-    name: str
-    class_name: str
-    script_name: str | None = None
-
-
-@dataclass(frozen=True)
-class DurableObjectMigration:
-    tag: str
-    new_classes: tuple[str, ...] = ()
-    new_sqlite_classes: tuple[str, ...] = ()
-    deleted_classes: tuple[str, ...] = ()
-    renamed_classes: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class ServiceBinding:
-    binding: str
-    service: str
-    entrypoint: str | None = None
-
-
-@dataclass(frozen=True)
-class Assets:
-    directory: Path | None
-    binding: str | None = None
-    run_worker_first: bool | tuple[str, ...] = False
-    html_handling: str = "auto-trailing-slash"
-    not_found_handling: str = "none"
-
-
-@dataclass(frozen=True)
-class Hyperdrive:
-    binding: str
-    id: str
-    local_connection_string: str | None = None
-
-
-@dataclass(frozen=True)
-class AnalyticsEngineDataset:
-    binding: str
-    dataset: str | None = None
-
-
-@dataclass(frozen=True)
-class VectorizeIndex:
-    binding: str
-    index_name: str
-
-
-@dataclass(frozen=True)
-class Config:
-    """A Worker project's configuration, for one environment."""
-
-    path: Path  # the wrangler file
-    root: Path  # the directory holding it; relative paths resolve against it
-    name: str
-    main: Path
-    compatibility_date: str | None = None
-    compatibility_flags: tuple[str, ...] = ()
-    env_name: str | None = None
-    vars: Mapping[str, Any] = field(default_factory=dict)
-    secrets: Mapping[str, str] = field(default_factory=dict)
-    kv_namespaces: tuple[KVNamespace, ...] = ()
-    d1_databases: tuple[D1Database, ...] = ()
-    r2_buckets: tuple[R2Bucket, ...] = ()
-    queue_producers: tuple[QueueProducer, ...] = ()
-    queue_consumers: tuple[QueueConsumer, ...] = ()
-    crons: tuple[str, ...] = ()
-    durable_objects: tuple[DurableObjectBinding, ...] = ()
-    migrations: tuple[DurableObjectMigration, ...] = ()
-    services: tuple[ServiceBinding, ...] = ()
-    assets: Assets | None = None
-    hyperdrive: tuple[Hyperdrive, ...] = ()
-    analytics_engine_datasets: tuple[AnalyticsEngineDataset, ...] = ()
-    vectorize: tuple[VectorizeIndex, ...] = ()
-    ai_binding: str | None = None
-
-    def has_flag(self, flag: str) -> bool:
-        return flag in self.compatibility_flags
-
-    @property
-    def legacy_global_handlers(self) -> bool:
-        """Whether module-level ``on_fetch``-style handlers are honoured.
-
-        ``python_no_global_handlers`` is on by default from 2025-08-14; ``disable_python_no_global_handlers``
-        opts out. We stay lenient: a module with no ``Default`` class still has its ``on_*`` handlers used
-        (they are the only way such a Worker could run), and the flag only decides which wins when both exist
-        (the class does, as on Cloudflare).
-        """
-        if self.has_flag("disable_python_no_global_handlers"):
-            return True
-        if self.has_flag("python_no_global_handlers"):
-            return False
-        return (self.compatibility_date or "9999-99-99") < "2025-08-14"
-
-    def d1(self, name: str) -> D1Database:
-        """A D1 database named by its binding or its database_name, as wrangler accepts both."""
-        for db in self.d1_databases:
-            if name in (db.binding, db.database_name):
-                return db
-        known = ", ".join(f"{d.binding} ({d.database_name})" for d in self.d1_databases) or "none"
-        raise ConfigError(f"{self.path}: no D1 database named '{name}' (configured: {known})")
-
-    def kv(self, name: str) -> KVNamespace:
-        for ns in self.kv_namespaces:
-            if name in (ns.binding, ns.id):
-                return ns
-        known = ", ".join(ns.binding for ns in self.kv_namespaces) or "none"
-        raise ConfigError(f"{self.path}: no KV namespace named '{name}' (configured: {known})")
-
-    def r2(self, name: str) -> R2Bucket:
-        for bucket in self.r2_buckets:
-            if name in (bucket.binding, bucket.bucket_name):
-                return bucket
-        known = ", ".join(f"{b.binding} ({b.bucket_name})" for b in self.r2_buckets) or "none"
-        raise ConfigError(f"{self.path}: no R2 bucket named '{name}' (configured: {known})")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Locating and reading files
-
-def find_config_file(path: Path) -> Path:
-    """``path`` itself if it is a file, else the first wrangler config file inside it."""
-    if path.is_file():
-        return path
-    for candidate in CONFIG_FILES:
-        if (path / candidate).is_file():
-            return path / candidate
-    raise ConfigError(f"{path}: no wrangler.toml, wrangler.jsonc or wrangler.json found")
-
-
-def read_raw(path: Path) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix == ".toml":
-            data: Any = tomllib.loads(text)
-        else:
-            import json5  # comments and trailing commas, as wrangler's JSONC parser accepts
-
-            data = json5.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError) as exc:
-        raise ConfigError(f"{path}: cannot parse: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a table/object")
-    return data
-
-
-def read_dotenv(path: Path) -> dict[str, str]:
-    """``KEY=value`` lines as wrangler reads ``.dev.vars`` (dotenv: comments, quotes, ``export``)."""
-    values: dict[str, str] = {}
-    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export "):].lstrip()
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ConfigError(f"{path}:{lineno}: expected KEY=value")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            quote, value = value[0], value[1:-1]
-            if quote == '"':
-                value = value.encode("utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8")
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key] = value
-    return values
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Validation helpers: each names the file and the key path of what is wrong
-
-T = TypeVar("T")
-
-
-class _Reader:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key}: {problem}")
-
-    def str_(self, table: Mapping[str, Any], key: str, where: str, *, default: str | None = None,
-             required: bool = False) -> str | None:
-        value = table.get(key, default)
-        if value is None:
-            if required:
-                raise self.fail(f"{where}{key}", "is required")
-            return None
-        if not isinstance(value, str):
-            raise self.fail(f"{where}{key}", f"expected a string, got {type(value).__name__}")
-        return value
-
-    def req(self, table: Mapping[str, Any], key: str, where: str) -> str:
-        value = self.str_(table, key, where, required=True)
-        assert value is not None
-        return value
-
-    def int_(self, table: Mapping[str, Any], key: str, where: str, default: int) -> int:
-        value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.fail(f"{where}{key}", f"expected a non-negative integer, got {value!r}")
-        return value
-
-    def number(self, table: Mapping[str, Any], key: str, where: str, default: float) -> float:
-        value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise self.fail(f"{where}{key}", f"expected a non-negative number, got {value!r}")
-        return value
-
-    def str_list(self, table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
-        value = table.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(f"{where}{key}", "expected a list of strings")
-        return tuple(value)
-
-    def table(self, data: Mapping[str, Any], key: str, where: str = "") -> Mapping[str, Any]:
-        value = data.get(key, {})
-        if not isinstance(value, dict):
-            raise self.fail(f"{where}{key}", "expected a table/object")
-        return value
-
-    def entries(self, data: Mapping[str, Any], key: str, build: Callable[[Mapping[str, Any], str], T],
-                where: str = "") -> tuple[T, ...]:
-        value = data.get(key, [])
-        if isinstance(value, dict):  # `[kv_namespaces]` written as one table instead of a list of them
-            value = [value]
-        if not isinstance(value, list):
-            raise self.fail(f"{where}{key}", "expected a list of tables/objects")
-        built = []
-        for i, item in enumerate(value):
-            if not isinstance(item, dict):
-                raise self.fail(f"{where}{key}[{i}]", "expected a table/object")
-            built.append(build(item, f"{where}{key}[{i}]."))
-        return tuple(built)
-
 
 # Keys wrangler knows that portflare reads (the rest of wrangler's keys are accepted and ignored quietly).
 _READ_KEYS = {
@@ -338,7 +55,7 @@ _NON_INHERITABLE = {
 }
 
 
-def _merge_env(raw: dict[str, Any], env_name: str | None, reader: _Reader) -> dict[str, Any]:
+def _merge_env(raw: dict[str, Any], env_name: str | None, reader: Reader) -> dict[str, Any]:
     if env_name is None:
         return raw
     envs = reader.table(raw, "env")
@@ -358,7 +75,7 @@ def _merge_env(raw: dict[str, Any], env_name: str | None, reader: _Reader) -> di
     return merged
 
 
-def _warn_unknown(raw: Mapping[str, Any], reader: _Reader, where: str = "") -> None:
+def _warn_unknown(raw: Mapping[str, Any], reader: Reader, where: str = "") -> None:
     for key in raw:
         if key not in _READ_KEYS and key not in _WRANGLER_KEYS_IGNORED:
             log.warning("%s: unknown key '%s%s' ignored", reader.path, where, key)
@@ -369,7 +86,7 @@ def load_config(path: str | os.PathLike[str], *, env_name: str | None = None,
     """Read a project's wrangler config (a file, or a directory holding one) for one environment."""
     config_path = find_config_file(Path(path).resolve())
     root = config_path.parent
-    reader = _Reader(config_path)
+    reader = Reader(config_path)
     raw_all = read_raw(config_path)
     _warn_unknown(raw_all, reader)
     raw = _merge_env(raw_all, env_name, reader)
@@ -481,7 +198,7 @@ def load_config(path: str | os.PathLike[str], *, env_name: str | None = None,
     )
 
 
-def _read_assets(raw: Mapping[str, Any], reader: _Reader, root: Path) -> Assets | None:
+def _read_assets(raw: Mapping[str, Any], reader: Reader, root: Path) -> Assets | None:
     if "assets" not in raw:
         return None
     table = reader.table(raw, "assets")
