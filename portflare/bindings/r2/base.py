@@ -48,8 +48,9 @@ class HashingStream(Protocol):
     """The content of a put or part: async-iterate it once. It counts and hashes as it goes and raises (a size
     or checksum error) instead of ending when the content is not acceptable, so a backend that stores only after
     the stream ends cleanly stores nothing bad. After it ends, ``size``, ``md5_hex`` and ``checksums`` are
-    final."""
+    final. ``length`` is the size known up front (a value already in memory), else None."""
 
+    length: int | None
     size: int
     md5_hex: str
     checksums: dict[str, str]
@@ -83,7 +84,7 @@ class Upload:
 class Read:
     meta: ObjectMeta
     span: tuple[int, int] | None  # (offset, length) read; None: metadata only
-    body: AsyncIterable[bytes] | None
+    body: AsyncIterable[bytes] | None  # may also offer ``async read_all() -> bytes`` for reading it whole
 
 
 ReadPlan = Callable[[ObjectMeta], "tuple[int, int] | None"]

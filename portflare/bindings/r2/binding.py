@@ -88,7 +88,8 @@ class R2Bucket:
         new = self._new(key, opts, "put")
         expected = v.expected_checksum(opts)
         _check_ssec(opts)
-        body = Hashing("put", source_of(value), expected)
+        source, length = source_of(value)
+        body = Hashing("put", source, expected, length)
 
         def condition(current: ObjectMeta | None) -> bool:
             return holds(cond, None if current is None else current.etag,
@@ -206,7 +207,8 @@ class R2MultipartUpload:
             raise JsRangeError(f"Part number must be an integer between 1 and {v.MAX_PART_NUMBER}, "
                                f"not {number}.")
         _check_ssec(opts)
-        body = Hashing("uploadPart", source_of(value, "uploadPart"))
+        source, length = source_of(value, "uploadPart")
+        body = Hashing("uploadPart", source, None, length)
         info = await self._backend.upload_part(self.key, self.uploadId, number, body)
         if info is None:
             raise v.r2_error("uploadPart", v.NO_SUCH_UPLOAD)

@@ -13,6 +13,7 @@ hop to a worker thread would cost.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -70,8 +71,17 @@ def bucket_dir(target: BackendTarget) -> Path:
 def _meta(row: Sequence[Any]) -> ObjectMeta:
     key, version, size, etag, uploaded, http, custom, checksums, storage_class, blob = row
     return ObjectMeta(key=key, version=version, size=size, etag=etag, uploaded_ms=uploaded,
-                      http_metadata=json.loads(http), custom_metadata=json.loads(custom),
-                      checksums=json.loads(checksums), storage_class=storage_class, token=blob)
+                      http_metadata=_loads(http), custom_metadata=_loads(custom),
+                      checksums=_loads(checksums), storage_class=storage_class, token=blob)
+
+
+def _loads(text: str) -> dict[str, str]:
+    return {} if text == "{}" else dict(json.loads(text))
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def _dumps(value: dict[str, str]) -> str:
@@ -81,6 +91,7 @@ def _dumps(value: dict[str, str]) -> str:
 class FsR2Backend:
     def __init__(self, root: Path, db: sqlite3.Connection) -> None:
         self._root = root
+        self._blobs = str(root / "blobs")
         self._db = db
         for sub in ("blobs", "tmp", "parts"):
             (root / sub).mkdir(exist_ok=True)
@@ -100,8 +111,8 @@ class FsR2Backend:
         return cls(root, db)
 
     # -- paths: only ever random hex ids under the bucket directory ---------------------------------------
-    def _blob(self, name: str) -> Path:
-        return self._root / "blobs" / name[:2] / name
+    def _blob(self, name: str) -> str:
+        return f"{self._blobs}/{name[:2]}/{name}"
 
     def _part(self, name: str) -> Path:
         return self._root / "parts" / name
@@ -112,7 +123,7 @@ class FsR2Backend:
     async def _write(self, body: HashingStream) -> Path:
         tmp = self._tmp()
         try:
-            with _open(tmp, "wb") as f:
+            with _open(str(tmp), "wb") as f:
                 async for chunk in body:
                     f.write(chunk)
         except BaseException:
@@ -120,9 +131,9 @@ class FsR2Backend:
             raise
         return tmp
 
-    def _place(self, tmp: Path, name: str) -> Path:
+    def _place(self, tmp: Path, name: str) -> str:
         dest = self._blob(name)
-        dest.parent.mkdir(exist_ok=True)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
         os.replace(tmp, dest)
         return dest
 
@@ -133,7 +144,7 @@ class FsR2Backend:
     def _commit(self, meta: ObjectMeta, condition: Condition | None, tmp: Path,
                 drop_parts: str | None = None) -> ObjectMeta | None:
         """Swap the new version in under the write lock; the old blob goes once nobody can find it."""
-        dest: Path | None = None
+        dest: str | None = None
         self._db.execute("BEGIN IMMEDIATE")
         try:
             previous = self._current(meta.key)
@@ -155,10 +166,10 @@ class FsR2Backend:
                 self._db.execute("ROLLBACK")
             tmp.unlink(missing_ok=True)
             if dest is not None:
-                dest.unlink(missing_ok=True)
+                _unlink(dest)
             raise
         if previous is not None:
-            self._blob(previous.token).unlink(missing_ok=True)
+            _unlink(self._blob(previous.token))
         return meta
 
     # -- objects ------------------------------------------------------------------------------------------
@@ -177,7 +188,7 @@ class FsR2Backend:
                 f = _open(self._blob(meta.token), "rb")
             except FileNotFoundError:
                 continue  # replaced or deleted since we looked: look again
-            return Read(meta, span, _read(f, *span))
+            return Read(meta, span, _FileSpan(f, *span))
 
     async def put(self, new: NewObject, body: HashingStream, condition: Condition | None) -> ObjectMeta | None:
         tmp = await self._write(body)
@@ -198,7 +209,7 @@ class FsR2Backend:
             self._db.execute("ROLLBACK")
             raise
         for blob in blobs:
-            self._blob(blob).unlink(missing_ok=True)
+            _unlink(self._blob(blob))
 
     async def list_page(self, prefix: str, start_after: str | None, limit: int, delimiter: str | None,
                         with_metadata: bool) -> ListPage:
@@ -323,19 +334,36 @@ class FsR2Backend:
         self._db.close()
 
 
-def _open(path: Path, mode: Literal["rb", "wb"]) -> BinaryIO:
+def _open(path: str, mode: Literal["rb", "wb"]) -> BinaryIO:
     """Blocking on purpose (module docstring): a local open is cheaper than a thread hop."""
     return open(path, mode)
 
 
-async def _read(f: BinaryIO, offset: int, length: int) -> AsyncIterator[bytes]:
-    with f:
-        if offset:
-            f.seek(offset)
-        remaining = length
-        while remaining > 0:
-            chunk = f.read(min(READ_CHUNK, remaining))
-            if not chunk:
-                raise OSError(f"R2 blob ended {remaining} bytes early")
-            remaining -= len(chunk)
-            yield chunk
+class _FileSpan:
+    """``length`` bytes of an open blob from ``offset``: streamed in chunks, or read at once by ``read_all``
+    (one allocation instead of a chunk list plus a join, when the Worker wants the whole body anyway)."""
+
+    def __init__(self, f: BinaryIO, offset: int, length: int) -> None:
+        self._f, self._offset, self._length = f, offset, length
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        with self._f as f:
+            f.seek(self._offset)
+            remaining = self._length
+            while remaining > 0:
+                chunk = f.read(min(READ_CHUNK, remaining))
+                if not chunk:
+                    raise OSError(f"R2 blob ended {remaining} bytes early")
+                remaining -= len(chunk)
+                yield chunk
+
+    async def read_all(self) -> bytes:
+        with self._f as f:
+            f.seek(self._offset)
+            data = f.read(self._length)
+        if len(data) != self._length:
+            raise OSError(f"R2 blob ended {self._length - len(data)} bytes early")
+        return data

@@ -130,10 +130,13 @@ class R2Body:
         return self._source is None
 
     def __aiter__(self) -> AsyncIterator[bytes]:
+        return aiter(self._take())
+
+    def _take(self) -> AsyncIterable[bytes]:
         if self._source is None:
             raise JsTypeError(BODY_USED)
         source, self._source = self._source, None
-        return aiter(source)
+        return source
 
     async def cancel(self, reason: Any = None) -> None:
         if self._source is not None:
@@ -157,7 +160,12 @@ class R2ObjectBody(R2Object):
     body_used = bodyUsed
 
     async def bytes(self) -> builtins.bytes:
-        return b"".join([chunk async for chunk in self.body])
+        source = self.body._take()
+        read_all = getattr(source, "read_all", None)  # a backend that can hand the whole span over at once
+        if read_all is not None:
+            data: builtins.bytes = await read_all()
+            return data
+        return b"".join([chunk async for chunk in source])
 
     async def arrayBuffer(self) -> memoryview:
         return memoryview(await self.bytes())

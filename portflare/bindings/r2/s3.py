@@ -232,7 +232,8 @@ class S3R2Backend:
             # Where the store supports conditional writes, nobody may slip in between the check and the write.
             guard = {"IfMatch": current.token} if current is not None else {"IfNoneMatch": "*"}
         chunks = aiter(body)
-        first, ended = await _fill(chunks, PART_SIZE)
+        # A value already in memory goes up in one PutObject; a stream, part by part once it outgrows one part.
+        first, ended = await _fill(chunks, PART_SIZE if body.length is None else body.length + 1)
         with map_s3_errors("put"):
             try:
                 if ended:

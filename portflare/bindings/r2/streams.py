@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
@@ -11,39 +12,38 @@ from portflare.bindings.r2 import validate as v
 from portflare.errors import JsTypeError
 from portflare.jsobject import py_value
 
-CHUNK = 1024 * 1024  # how bytes already in memory are handed to a backend
+THREAD_HASH_BYTES = 256 * 1024  # below this, hashing on the loop thread costs less than a thread hop
 
 
-def source_of(value: Any, op: str = "put") -> AsyncIterable[bytes]:
-    """The chunks of a put/part value: str, bytes-like, Blob, None (empty), an async iterable of bytes, or
-    anything exposing one as ``.body`` (a Request, Response, R2ObjectBody)."""
+def source_of(value: Any, op: str = "put") -> tuple[AsyncIterable[bytes], int | None]:
+    """The chunks of a put/part value, and its length when it is already in memory: str, bytes-like, Blob, None
+    (empty), an async iterable of bytes, or anything exposing one as ``.body`` (a Request, Response,
+    R2ObjectBody)."""
     value = py_value(value)
+    data: bytes | None = None
     if value is None:
-        return _chunks(b"")
-    if isinstance(value, str):
-        return _chunks(value.encode("utf-8"))
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return _chunks(bytes(value))
-    if isinstance(value, Blob):
-        return _chunks(value._data)
+        data = b""
+    elif isinstance(value, str):
+        data = value.encode("utf-8")
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+    elif isinstance(value, Blob):
+        data = value._data
+    if data is not None:
+        return _whole(data), len(data)
     if hasattr(value, "__aiter__"):
-        return _as_bytes(value)
+        return _as_bytes(value), None
     body = getattr(value, "body", None)
     if body is not None and not isinstance(value, (dict, list, tuple)):
         return source_of(body, op)
     if body is None and hasattr(value, "bodyUsed"):
-        return _chunks(b"")  # a Request/Response without a body
+        return _whole(b""), 0  # a Request/Response without a body
     raise JsTypeError(f"Failed to execute '{op}' on 'R2Bucket': parameter 2 is not of type 'ReadableStream or "
                       "ArrayBuffer or ArrayBufferView or string or Blob'.")
 
 
-async def _chunks(data: bytes) -> AsyncIterator[bytes]:
-    if len(data) <= CHUNK:
-        yield data
-        return
-    view = memoryview(data)
-    for start in range(0, len(data), CHUNK):
-        yield bytes(view[start:start + CHUNK])
+async def _whole(data: bytes) -> AsyncIterator[bytes]:
+    yield data  # already in memory: one chunk, no copies
 
 
 async def _as_bytes(source: AsyncIterable[Any]) -> AsyncIterator[bytes]:
@@ -62,8 +62,10 @@ class Hashing:
     """The ``HashingStream`` handed to backends: md5 always, plus the algorithm the caller asked to verify. Raises
     R2's size or checksum error in place of ending, so content that breaks a rule is never committed."""
 
-    def __init__(self, op: str, source: AsyncIterable[bytes], expected: tuple[str, str] | None = None) -> None:
+    def __init__(self, op: str, source: AsyncIterable[bytes], expected: tuple[str, str] | None = None,
+                 length: int | None = None) -> None:
         self._op = op
+        self.length = length
         self._source = source
         self._expected = expected
         self._md5 = hashlib.md5()
@@ -75,16 +77,29 @@ class Hashing:
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._iterate()
 
+    def _update(self, chunk: bytes) -> None:
+        self._md5.update(chunk)
+        if self._extra is not None:
+            self._extra.update(chunk)
+
     async def _iterate(self) -> AsyncIterator[bytes]:
+        # A large chunk is hashed on a thread (hashlib lets go of the GIL) while the backend writes it.
+        pending: asyncio.Future[None] | None = None
         async for chunk in self._source:
             if not chunk:
                 continue
             self.size += len(chunk)
             v.check_size(self._op, self.size)
-            self._md5.update(chunk)
-            if self._extra is not None:
-                self._extra.update(chunk)
+            if pending is not None:
+                await pending
+                pending = None
+            if len(chunk) >= THREAD_HASH_BYTES:
+                pending = asyncio.get_running_loop().run_in_executor(None, self._update, chunk)
+            else:
+                self._update(chunk)
             yield chunk
+        if pending is not None:
+            await pending
         self.md5_hex = self._md5.hexdigest()
         self.checksums = {"md5": self.md5_hex}
         if self._expected is not None:
