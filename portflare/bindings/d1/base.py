@@ -18,7 +18,7 @@ from portflare.backends import BackendTarget
 SqlValue = None | int | float | str | bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: built for every query (see StatementResult); never mutated
 class Statement:
     """One SQL statement (never several) and its positional parameters."""
 

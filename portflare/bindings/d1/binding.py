@@ -38,7 +38,11 @@ class D1Database:
         # Bookmarks order the database's states; ours only need to grow (lexicographically) within a process,
         # since a local database has one primary and no replicas to wait for.
         self._bookmark_seq = itertools.count(time.time_ns())
-        self._bookmark = _bookmark(next(self._bookmark_seq))
+        self._bookmark_at = next(self._bookmark_seq)  # formatted only when a session asks for it
+
+    @property
+    def _bookmark(self) -> str:
+        return _bookmark(self._bookmark_at)
 
     @property
     def backend(self) -> D1Backend:
@@ -124,13 +128,24 @@ class D1Database:
         return merged
 
     def _advance(self, results: Sequence[StatementResult]) -> None:
-        if any(r.changed_db for r in results):
-            self._bookmark = _bookmark(next(self._bookmark_seq))
+        for result in results:
+            if result.changed_db:
+                self._bookmark_at = next(self._bookmark_seq)
+                return
 
     async def _run_one(self, statement: D1PreparedStatement) -> StatementResult:
         group = plan_statement(statement)
-        # One statement autocommits atomically by itself; several from one prepare() share a transaction.
-        return (await self._execute([group], atomic=len(group) > 1))[0]
+        if len(group) != 1:
+            # Several statements from one prepare() share a transaction.
+            return (await self._execute([group], atomic=True))[0]
+        # The point query's path: one statement autocommits atomically by itself, and there is nothing to merge.
+        try:
+            result = (await self._backend.execute(group, atomic=False))[0]
+        except SqlError as exc:
+            reraise(d1_error(str(exc)))
+        if result.changed_db:
+            self._bookmark_at = next(self._bookmark_seq)
+        return result
 
 
 class D1PreparedStatement:
@@ -145,7 +160,7 @@ class D1PreparedStatement:
 
     def bind(self, *values: Any) -> D1PreparedStatement:
         """Convert the values now (``D1_TYPE_ERROR`` raises here, as in workerd) into a new statement."""
-        return D1PreparedStatement(self._db, self.statement, tuple(bind_value(v) for v in values))
+        return D1PreparedStatement(self._db, self.statement, tuple(map(bind_value, values)))
 
     async def first(self, colName: str | None = None) -> Any:
         """The first row (or ``None``); with ``colName``, that column's value. The SQL gets no LIMIT."""
@@ -216,7 +231,7 @@ class _SessionStatement(D1PreparedStatement):
         self._session = session
 
     def bind(self, *values: Any) -> D1PreparedStatement:
-        return _SessionStatement(self._session, self.statement, tuple(bind_value(v) for v in values))
+        return _SessionStatement(self._session, self.statement, tuple(map(bind_value, values)))
 
     async def first(self, colName: str | None = None) -> Any:
         try:
@@ -267,23 +282,25 @@ def _merge(results: Sequence[StatementResult]) -> StatementResult:
 
 def _result(result: StatementResult) -> JsDict:
     columns = result.columns
-    return JsDict(
-        success=True,
-        meta=JsDict(
-            served_by=SERVED_BY,
-            served_by_region="local",
-            served_by_primary=True,
-            timings=JsDict(sql_duration_ms=result.duration),
-            duration=result.duration,
-            changes=result.changes,
-            last_row_id=read_value(result.last_row_id),
-            changed_db=result.changed_db,
-            size_after=result.size_after,
-            rows_read=result.rows_read,
-            rows_written=result.rows_written,
-        ),
-        results=JsList(read_row(columns, row) for row in result.rows),
-    )
+    duration = result.duration
+    # Dict displays rather than keyword arguments: this runs for every all()/run().
+    return JsDict({
+        "success": True,
+        "meta": JsDict({
+            "served_by": SERVED_BY,
+            "served_by_region": "local",
+            "served_by_primary": True,
+            "timings": JsDict({"sql_duration_ms": duration}),
+            "duration": duration,
+            "changes": result.changes,
+            "last_row_id": read_value(result.last_row_id),
+            "changed_db": result.changed_db,
+            "size_after": result.size_after,
+            "rows_read": result.rows_read,
+            "rows_written": result.rows_written,
+        }),
+        "results": JsList([read_row(columns, row) for row in result.rows]) if result.rows else JsList(),
+    })
 
 
 def _exec_error(number: int, line: str, exc: SqlError) -> JsException:

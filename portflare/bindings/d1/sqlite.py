@@ -9,6 +9,11 @@
 * ``rows_read``/``rows_written`` are best effort: Python's ``sqlite3`` does not expose SQLite's VM counters,
   so ``rows_read`` is the number of rows returned and ``rows_written`` the number of rows changed (D1 also
   counts index writes and rows scanned).
+* ``size_after`` is the in-use page count times the page size. DDL, PRAGMAs and the like re-measure it every
+  time; an INSERT/UPDATE/DELETE that changed rows re-measures it at most every ``SIZE_TTL_S`` (100 ms), since
+  the query costs a third of a 1-row INSERT, and otherwise reports the last size measured (a SELECT cannot
+  change it). ``changed_db`` does not depend on it for those: a row statement changed the database exactly
+  when it changed rows or ``last_row_id``.
 * Error text is workerd's: ``<sqlite3_errmsg>[ at offset <n>]: <primary code name>``. The offset comes from
   ``sqlite3_error_offset()``, which ``sqlite3`` does not expose either; ``_ErrorOffsets`` reaches it through
   ``ctypes`` on CPython when the shared library exports it, and otherwise messages go without it.
@@ -33,7 +38,15 @@ from portflare.bindings.d1.dump import dump_sql
 from portflare.errors import BackendError
 
 BUSY_TIMEOUT_S = 5.0
+# ``meta.size_after`` after a row-changing INSERT/UPDATE/DELETE is re-measured at most this often (DDL and
+# PRAGMAs always re-measure; ``size()`` is always exact).
+SIZE_TTL_S = 0.1
 _IN_USE_PAGES = "SELECT (SELECT * FROM pragma_page_count) - (SELECT * FROM pragma_freelist_count)"
+
+# Statement kinds, by first word: row statements change the file only when they change rows.
+_ROWS, _OTHER, _FOREIGN_KEYS = 0, 1, 2
+_ROW_WORDS = frozenset({"SELECT", "VALUES", "WITH", "INSERT", "UPDATE", "DELETE", "REPLACE"})
+_KINDS_CACHED = 4096
 
 # D1's limits (d1/platform/limits), which SQLite then enforces with its own messages.
 _LIMITS = {
@@ -142,6 +155,8 @@ class SqliteD1Backend:
         self._page_size = int(connection.execute("PRAGMA page_size").fetchone()[0])
         self._last_row_id = 0
         self._page_count = self._pages()
+        self._pages_at = time.perf_counter()
+        self._kinds: dict[str, int] = {}
 
     @classmethod
     async def open(cls, target: BackendTarget) -> Self:
@@ -165,6 +180,12 @@ class SqliteD1Backend:
     async def execute(self, statements: Sequence[Statement], *, atomic: bool) -> list[StatementResult]:
         conn = self._conn
         if not atomic:
+            if len(statements) == 1:  # the point query's path: no enumerate, no list building
+                try:
+                    return [self._run(statements[0])]
+                except SqlError as exc:
+                    exc.index = 0
+                    raise
             return self._run_all(statements)
         with map_sqlite_errors():
             # IMMEDIATE takes the write lock up front: a deferred transaction upgrading from read to write
@@ -179,7 +200,7 @@ class SqliteD1Backend:
                 conn.execute("ROLLBACK")
             raise
         finally:
-            if any("foreign_keys" in s.sql.lower() for s in statements):
+            if any(self._kind(s.sql) == _FOREIGN_KEYS for s in statements):
                 self._restore_foreign_keys()
         return results
 
@@ -193,6 +214,20 @@ class SqliteD1Backend:
                 raise
         return results
 
+    def _kind(self, sql: str) -> int:
+        """``_ROWS``, ``_OTHER`` or ``_FOREIGN_KEYS`` for one statement's text, cached per text."""
+        kind = self._kinds.get(sql)
+        if kind is None:
+            if len(self._kinds) >= _KINDS_CACHED:
+                self._kinds.clear()
+            words = sql.lstrip().split(None, 1)
+            if words and words[0].upper() in _ROW_WORDS:
+                kind = _ROWS
+            else:
+                kind = _FOREIGN_KEYS if "foreign_keys" in sql.lower() else _OTHER
+            self._kinds[sql] = kind
+        return kind
+
     def _run(self, statement: Statement) -> StatementResult:
         conn = self._conn
         sql = statement.sql
@@ -203,23 +238,30 @@ class SqliteD1Backend:
             rows: list[tuple[SqlValue, ...]] = cursor.fetchall()
         except sqlite3.Error as exc:
             raise sql_error(exc, _error_offsets.get(self._db)) from exc
-        columns = tuple(d[0] for d in cursor.description) if cursor.description else ()
+        description = cursor.description
+        columns = tuple([d[0] for d in description]) if description else ()
         changes = conn.total_changes - changes_before
-        last_row_id = cursor.lastrowid if cursor.lastrowid is not None else self._last_row_id
+        last_row_id = cursor.lastrowid
+        if last_row_id is None:
+            last_row_id = self._last_row_id
         changed = changes != 0 or last_row_id != self._last_row_id
         self._last_row_id = last_row_id
-        # A plain SELECT cannot change the file, so it reports the size this connection last saw instead of
-        # paying a PRAGMA (which would double a point query's cost).
-        if sql.lstrip()[:6].upper() != "SELECT":
+        if self._kind(sql) != _ROWS:
+            # DDL, PRAGMA, VACUUM...: may change the file without changing a row, so measure it every time.
             pages = self._pages()
             changed = changed or pages != self._page_count
             self._page_count = pages
-            if not conn.in_transaction and "foreign_keys" in sql.lower():
+            self._pages_at = start
+            if not conn.in_transaction and self._kinds[sql] == _FOREIGN_KEYS:
                 self._restore_foreign_keys()
+        elif changes != 0 and start - self._pages_at > SIZE_TTL_S:
+            # A row statement changes the file only when it changes rows; re-measuring (a ~10 µs PRAGMA query,
+            # a third of a 1-row INSERT) is done at most every SIZE_TTL_S, as the server backends do.
+            self._page_count = self._pages()
+            self._pages_at = start
         return StatementResult(
-            columns=columns, rows=rows, changes=changes, last_row_id=last_row_id, rows_read=len(rows),
-            rows_written=changes, duration=(time.perf_counter() - start) * 1000.0,
-            size_after=self._page_count * self._page_size, changed_db=changed,
+            columns, rows, changes, last_row_id, len(rows), changes, (time.perf_counter() - start) * 1000.0,
+            self._page_count * self._page_size, changed,
         )
 
     def _pages(self) -> int:

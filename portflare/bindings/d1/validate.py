@@ -87,7 +87,10 @@ def bind_value(value: Any) -> SqlValue:
     None → NULL; bool → 1/0; int and float; str; bytes-likes and lists of ints 0..255 → BLOB. An int beyond
     ±(2**53 - 1) is refused as ``'bigint'``: Pyodide passes such an int to JS as a BigInt, which D1 refuses.
     """
-    if value is None or isinstance(value, (str, float)):
+    kind = type(value)
+    if kind is str or (kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER) or value is None:
+        return value  # type: ignore[no-any-return]  # the common cases first: this runs per bound value
+    if isinstance(value, (str, float)):
         return value
     if isinstance(value, bool):
         return int(value)
@@ -115,6 +118,11 @@ def read_value(value: SqlValue) -> Any:
     safe-integer double into ``int``: so ``2.0`` reads as ``2`` and integers beyond 2**53 lose precision as
     floats — exactly what the same Worker sees on Cloudflare.
     """
+    kind = type(value)
+    if kind is str or value is None:  # the common cases first: this runs once per column of every row
+        return value
+    if kind is int:
+        return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else float(value)  # type: ignore[operator]
     if isinstance(value, bytes):
         return JsList(value)
     if isinstance(value, int):
@@ -188,7 +196,8 @@ def plan(sql: str, params: tuple[SqlValue, ...]) -> list[Statement]:
     infos = _checked(sql)
     if not infos:
         return []
-    check_params(params)
+    if params:
+        check_params(params)
     last = infos[-1]
     if len(params) != last.parameters:
         raise SqlError("Wrong number of parameter bindings for SQL query.", "")
