@@ -1,8 +1,9 @@
 """HTTP throughput and latency of a Python Worker under ``portflare serve`` against a bare ASGI app under uvicorn.
 
-Three targets, each started as a subprocess with one worker process on 127.0.0.1, then loaded in turn by the
-same asyncio load generator (keep-alive HTTP/1.1 over raw asyncio streams, ``--connections`` concurrent
-connections, bounded by ``--duration`` seconds and ``--max-requests`` requests per target):
+Three targets on two servers, each started as a subprocess with one worker process on 127.0.0.1, loaded by
+the same asyncio load generator (keep-alive HTTP/1.1 over raw asyncio streams, ``--connections`` concurrent
+connections, bounded by ``--duration`` seconds and ``--max-requests`` requests per target). The targets take
+turns in ``--rounds`` short rounds, so a busy neighbour on a shared machine slows all of them alike:
 
 (a) ``hello``: a hello-world Python Worker (``class Default(WorkerEntrypoint)``) served by ``portflare serve``;
 (b) ``bare``: the same bytes (status, ``content-type``, body) from a bare ASGI 3 callable under uvicorn with the
@@ -21,7 +22,7 @@ local Miniflare number for a Python Worker here.
 The load generator shares the machine's cores with the server under test, so absolute numbers understate the
 server; the ratios are what to compare. Usage::
 
-    .venv/bin/python bench/http_bench.py [--duration 5] [--connections 32] [--max-requests 200000]
+    .venv/bin/python bench/http_bench.py [--duration 5] [--rounds 5] [--connections 32] [--max-requests 200000]
 """
 
 from __future__ import annotations
@@ -204,6 +205,7 @@ def server(command: list[str], port: int, ready_path: str, log: Path,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of load per target (default 5)")
+    parser.add_argument("--rounds", type=int, default=5, help="turns the targets take, splitting --duration")
     parser.add_argument("--connections", type=int, default=32, help="concurrent keep-alive connections")
     parser.add_argument("--max-requests", type=int, default=200_000, help="request cap per target")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
@@ -216,23 +218,28 @@ def main() -> None:
         (project / "src" / "entry.py").write_text(HELLO_WORKER)
         (project / "wrangler.toml").write_text(WRANGLER)
         (work / "bare_app.py").write_text(BARE_APP)
-        options = {"connections": args.connections, "duration": args.duration, "max_requests": args.max_requests}
-        results: list[Result] = []
-
-        port = free_port()
-        portflare = [sys.executable, "-m", "portflare", "serve", str(project), "--port", str(port), "--workers", "1",
-                     "--log-level", "warning", "--persist-to", str(work / "state")]
-        with server(portflare, port, "/", work / "portflare.log", work):
-            asyncio.run(load("warmup", port, "/kv", connections=4, duration=1, max_requests=2000, expect=None))
-            results.append(asyncio.run(load("portflare hello", port, "/", expect=b"Hello World!", **options)))
-            results.append(asyncio.run(load("portflare kv-json", port, "/kv", expect=None, **options)))
-
-        port = free_port()
-        bare = [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(port), "--workers", "1",
+        pf_port, bare_port = free_port(), free_port()
+        portflare = [sys.executable, "-m", "portflare", "serve", str(project), "--port", str(pf_port), "--workers",
+                     "1", "--log-level", "warning", "--persist-to", str(work / "state")]
+        bare = [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(bare_port), "--workers", "1",
                 "--log-level", "warning", "--no-server-header", "--lifespan", "on", "--no-access-log"]
-        with server(bare, port, "/", work / "bare.log", work):
-            asyncio.run(load("warmup", port, "/", connections=4, duration=1, max_requests=2000, expect=None))
-            results.append(asyncio.run(load("bare uvicorn hello", port, "/", expect=b"Hello World!", **options)))
+        targets = [("portflare hello", pf_port, "/", b"Hello World!"), ("portflare kv-json", pf_port, "/kv", None),
+                   ("bare uvicorn hello", bare_port, "/", b"Hello World!")]
+        # Both servers run at once and the targets take turns, --rounds times: load from elsewhere on a
+        # shared machine then slows every target alike instead of whichever happened to run at that moment.
+        options = {"connections": args.connections, "duration": args.duration / args.rounds,
+                   "max_requests": args.max_requests // args.rounds}
+        rounds: dict[str, list[Result]] = {name: [] for name, *_ in targets}
+        with server(portflare, pf_port, "/", work / "portflare.log", work), \
+                server(bare, bare_port, "/", work / "bare.log", work):
+            for _, port, path, _ in targets:
+                asyncio.run(load("warmup", port, path, connections=4, duration=1, max_requests=2000, expect=None))
+            for _ in range(args.rounds):
+                for name, port, path, expect in targets:
+                    rounds[name].append(asyncio.run(load(name, port, path, expect=expect, **options)))
+        results = [Result(name, sum(r.requests for r in rs), sum(r.errors for r in rs),
+                          sum(r.seconds for r in rs), [x for r in rs for x in r.latencies])
+                   for name, rs in rounds.items()]
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

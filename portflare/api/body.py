@@ -162,7 +162,7 @@ class Body:
         self._source, ctype = extract_body(init)
         self._used = False
         if ctype and not self.headers.has("content-type"):
-            self.headers.set("content-type", ctype)
+            self.headers.append("content-type", ctype)  # `set` when absent, without its second scan
 
     @property
     def body(self) -> ReadableStream | None:
@@ -187,6 +187,20 @@ class Body:
         if isinstance(source, bytes):
             return _sync_chunks((source,))
         return source
+
+    def take_buffered(self) -> builtins.bytes | None:
+        """The whole body when it is held in memory (``b""`` for none), marking it used; else None and the
+        body stays as it was (stream it with ``aiter_bytes()``). Lets the host send it in one message."""
+        if self._used:
+            raise BodyUsedError()
+        source = self._source
+        if source is None:
+            self._used = True
+            return b""
+        if isinstance(source, builtins.bytes):
+            self._used, self._source = True, None
+            return source
+        return None
 
     def known_length(self) -> int | None:
         """The body's length when it is held in memory (the host sends Content-Length then), else None."""

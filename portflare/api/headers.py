@@ -7,16 +7,19 @@ Cloudflare's SDK hands Python code an ``http.client.HTTPMessage``-like Mapping (
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeAlias
 
 HeadersInit: TypeAlias = "Headers | Mapping[str, Any] | Iterable[tuple[str, Any]] | None"
 
 _SET_COOKIE = "set-cookie"
+# Characters a header name may not contain (one regex search: names are checked on every append/set).
+_BAD_NAME = re.compile(r'[ \t\r\n:()<>@,;\\"/\[\]?={}]')
 
 
 def _check_name(name: str) -> str:
-    if not isinstance(name, str) or not name or any(c in name for c in " \t\r\n:()<>@,;\\\"/[]?={}"):
+    if not isinstance(name, str) or not name or _BAD_NAME.search(name):
         from portflare.errors import JsTypeError
 
         raise JsTypeError(f"Invalid header name '{name}'.")
@@ -63,7 +66,8 @@ class Headers:
 
     def set(self, name: str, value: Any) -> None:
         key, text = _check_name(name), _normalize_value(value)
-        self._items = [(k, v) for k, v in self._items if k != key]
+        if self._has(key):
+            self._items = [(k, v) for k, v in self._items if k != key]
         self._items.append((key, text))
 
     def delete(self, name: str) -> None:
@@ -71,8 +75,14 @@ class Headers:
         self._items = [(k, v) for k, v in self._items if k != key]
 
     def has(self, name: str) -> bool:
-        key = name.lower()
-        return any(k == key for k, _ in self._items)
+        return self._has(name.lower())
+
+    def _has(self, key: str) -> bool:
+        # A plain loop: any() over a generator costs more than the scan itself for a few headers.
+        for k, _ in self._items:
+            if k == key:
+                return True
+        return False
 
     def get(self, name: str, default: Any = None) -> Any:
         """The values for ``name`` joined with ", " (as JS ``get``), or ``default`` (as ``Mapping.get``)."""

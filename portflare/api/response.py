@@ -52,10 +52,11 @@ class Response(Body):
     def from_json(cls, data: Any, status: int | HTTPStatus = 200, status_text: str = "",
                   headers: Any = None) -> Response:
         """A JSON response; ``Response.json(data)`` on the class is the same (as in JS)."""
-        response = cls(jsonlib.dumps(data), status=status, status_text=status_text, headers=headers)
-        if not Headers(headers).has("content-type"):
-            response.headers.set("content-type", "application/json")
-        return response
+        # Content-Type decided before construction, so the str body's text/plain default is never added.
+        init = Headers(headers)
+        if not init.has("content-type"):
+            init.append("content-type", "application/json")
+        return cls(jsonlib.dumps(data), status=status, status_text=status_text, headers=init)
 
     # `Response.json(data)` builds a response while `await response.json()` reads one, as in JS.
     json = _ClassOrInstance(from_json, Body.json)

@@ -9,6 +9,7 @@ env. Each HTTP request becomes a ``Request``, goes to static assets and/or the W
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import logging
 import traceback
@@ -20,7 +21,8 @@ from urllib.parse import parse_qs
 
 from portflare.api.current import event_scope, set_process_env
 from portflare.api.fetch import aclose_client
-from portflare.api.request import Request
+from portflare.api.headers import Headers
+from portflare.api.request import Request, normalize_url
 from portflare.api.response import Response
 from portflare.config import Config
 from portflare.jsobject import JsDict
@@ -193,19 +195,48 @@ def _background_runner() -> Any:
 
 
 def request_from_scope(scope: Scope, receive: Receive) -> Request:
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
-    names = {k for k, _ in headers}
+    """The ``Request`` for an ASGI ``http`` scope. Only the URL and method are worked out now: headers and
+    ``cf`` are built if the Worker reads them, and the body is read from ``receive`` as the Worker consumes it."""
     server = scope.get("server") or ("localhost", None)
-    host = next((v for k, v in headers if k == "host"), None)
+    host: str | None = None
+    for name, value in scope.get("headers", ()):
+        if name == b"host":
+            host = value.decode("latin-1")
+            break
     if host is None:
         host = server[0] if server[1] in (None, 80, 443) else f"{server[0]}:{server[1]}"
     scheme = scope.get("scheme", "http")
     raw_path = scope.get("raw_path")
     path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
     query = scope.get("query_string", b"").decode("latin-1")
-    url = f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
+    origin = _origin(scheme, host)
+    if origin is not None and path.startswith("/"):
+        url = origin + path  # what normalize_url gives, with the host part cached
+    else:
+        url = normalize_url(f"{scheme}://{host}{path}")
+    if query:
+        url = f"{url}?{query}"
+    method = scope.get("method", "GET")
+    body = None if method in ("GET", "HEAD") else _receive_body(receive)
+    return Request._incoming(url, method, body, functools.partial(_headers_and_cf, scope))
+
+
+@functools.lru_cache(maxsize=256)
+def _origin(scheme: str, host: str) -> str | None:
+    """``scheme://host`` as ``normalize_url`` writes it (clients send the same few Host values), or None for
+    a Host with a character that would end the authority part early (normalize the whole URL then)."""
+    if "/" in host or "?" in host or "#" in host:
+        return None
+    return normalize_url(f"{scheme}://{host}/")[:-1]
+
+
+def _headers_and_cf(scope: Scope) -> tuple[Headers, JsDict]:
+    """A request's headers (plus the ones Cloudflare's edge adds) and its ``cf`` object."""
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ())]
+    names = {k for k, _ in headers}
+    scheme = scope.get("scheme", "http")
     client = (scope.get("client") or ("127.0.0.1", 0))[0]
-    # Headers Cloudflare's edge adds; kept when a proxy in front already set them.
+    # Kept when a proxy in front already set them.
     if "cf-connecting-ip" not in names:
         headers.append(("cf-connecting-ip", client))
     if "x-forwarded-proto" not in names:
@@ -214,9 +245,7 @@ def request_from_scope(scope: Scope, receive: Receive) -> Request:
     cf = JsDict(colo="LOCAL", country=country, clientIp=client, asn=0, asOrganization="portflare",
                 httpProtocol=f"HTTP/{scope.get('http_version', '1.1')}",
                 tlsVersion="" if scheme == "http" else "TLSv1.3", clientTcpRtt=0, requestPriority="")
-    method = scope.get("method", "GET")
-    body = None if method in ("GET", "HEAD") else _receive_body(receive)
-    return Request(url, method=method, headers=headers, body=body, cf=cf)
+    return Headers(headers), cf
 
 
 async def _receive_body(receive: Receive) -> AsyncIterator[bytes]:
@@ -232,19 +261,24 @@ async def _receive_body(receive: Receive) -> AsyncIterator[bytes]:
 
 
 async def send_response(send: Send, response: Response, *, head: bool = False) -> None:
-    """Send ``response`` over ASGI, streaming its body (``response.aiter_bytes()``) chunk by chunk."""
+    """Send ``response`` over ASGI: a body held in memory in one message, a streamed one chunk by chunk."""
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.raw()]
     length = response.known_length()
-    if length is not None and not response.headers.has("content-length") and response.status not in (204, 304):
+    if length is not None and response.status not in (204, 304) and not response.headers.has("content-length"):
         headers.append((b"content-length", str(length).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    chunks = response.aiter_bytes()
     if head:
+        chunks = response.aiter_bytes()
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:
             await aclose()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return
+    body = response.take_buffered()
+    if body is not None:
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+        return
+    chunks = response.aiter_bytes()
     try:
         async for chunk in chunks:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})

@@ -41,6 +41,12 @@ async def _settle(result: Any) -> Any:
 def function_handler(func: Callable[..., Any]) -> EventHandler:
     """A module-level ``on_*`` function, called with as many of (event, env, ctx) as it accepts."""
     n = _arity(func, bound_self=False)
+    if inspect.iscoroutinefunction(func):  # the common case: await directly, no isawaitable check per call
+
+        async def call_async(event: Any, env: Any, ctx: Any) -> Any:
+            return await func(*(event, env, ctx)[:n])
+
+        return call_async
 
     async def call(event: Any, env: Any, ctx: Any) -> Any:
         return await _settle(func(*(event, env, ctx)[:n]))

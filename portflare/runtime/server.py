@@ -93,5 +93,8 @@ def run(settings: ServerSettings, *, host: str, port: int, reload: bool, workers
                        reload_excludes=RELOAD_EXCLUDES)
     elif workers > 1:
         options.update(workers=workers)
+    # http/loop stay "auto": uvicorn picks httptools and uvloop (uvicorn[standard]) when installed. `serve`
+    # has no per-request access log (a log call per request; put a proxy in front for that); `dev` keeps it.
     uvicorn.run("portflare.runtime.server:app_factory", factory=True, host=host, port=port,
-                log_level=log_level, lifespan="on", server_header=False, date_header=True, **options)
+                log_level=log_level, lifespan="on", server_header=False, date_header=True,
+                access_log=settings.dev, **options)
