@@ -268,3 +268,8 @@ def kv_(source: str, target: str, prefix_map: tuple[str, ...], as_json: bool, co
     if report.skipped:
         click.secho(f"⚠ {report.skipped:,} non-string Redis keys skipped, e.g. {', '.join(report.skipped_keys[:5])}",
                     fg="yellow", err=True)
+
+
+from portflare.cli.migrate_r2 import r2 as _r2  # noqa: E402  (objects between directories, R2 and S3)
+
+migrate.add_command(_r2)
