@@ -24,6 +24,7 @@ from typing import Any, BinaryIO, Literal
 from urllib.parse import unquote, urlsplit
 
 from portflare.backends import EMBEDDED, BackendTarget, env_var_for, safe_name
+from portflare.bindings.r2 import validate as v
 from portflare.bindings.r2.base import (
     Condition,
     HashingStream,
@@ -39,6 +40,7 @@ from portflare.bindings.r2.validate import PREFIX_END
 from portflare.errors import BackendError
 
 READ_CHUNK = 1024 * 1024
+READ_ATTEMPTS = 5  # a get racing with writers of the same key looks again at most this often
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
     key TEXT PRIMARY KEY, version TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
@@ -177,7 +179,8 @@ class FsR2Backend:
         return self._current(key)
 
     async def get(self, key: str, plan: ReadPlan) -> Read | None:
-        while True:
+        missing: FileNotFoundError | None = None
+        for _ in range(READ_ATTEMPTS):
             meta = self._current(key)
             if meta is None:
                 return None
@@ -186,9 +189,11 @@ class FsR2Backend:
                 return Read(meta, None, None)
             try:
                 f = _open(self._blob(meta.token), "rb")
-            except FileNotFoundError:
-                continue  # replaced or deleted since we looked: look again
+            except FileNotFoundError as exc:
+                missing = exc  # replaced or deleted since we looked: look again
+                continue
             return Read(meta, span, _FileSpan(f, *span))
+        raise v.r2_error("get", v.INTERNAL_ERROR) from missing  # an index row whose blob is gone
 
     async def put(self, new: NewObject, body: HashingStream, condition: Condition | None) -> ObjectMeta | None:
         tmp = await self._write(body)
@@ -292,8 +297,6 @@ class FsR2Backend:
         names = dict(self._db.execute("SELECT part_number, blob FROM parts WHERE upload_id = ?",
                                       (upload.upload_id,)).fetchall())
         if row is None or any(p.part_number not in names for p in parts):
-            from portflare.bindings.r2 import validate as v
-
             raise v.r2_error("completeMultipartUpload", v.NO_SUCH_UPLOAD)
         version, http, custom, storage_class = row
         tmp = self._concat([self._part(names[p.part_number]) for p in parts])

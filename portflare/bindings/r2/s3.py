@@ -46,6 +46,7 @@ from portflare.errors import BackendError
 
 PART_SIZE = 8 * 1024 * 1024  # streamed puts: one S3 part, and the most a put holds in memory before uploading
 READ_CHUNK = 1024 * 1024
+READ_ATTEMPTS = 5  # a ranged get racing with writers of the same key starts over at most this often
 THREADS = 16
 META = "r2"  # the user-metadata key holding R2's own fields
 _NATIVE = {"contentType": "ContentType", "contentLanguage": "ContentLanguage",
@@ -180,7 +181,7 @@ class S3R2Backend:
         # One GetObject serves the usual whole-object read; a range needs the size first, so it is a second,
         # ranged request pinned to the same version with If-Match.
         with map_s3_errors("get"):
-            while True:
+            for _ in range(READ_ATTEMPTS):
                 try:
                     response = await self._call(self._s3.get_object, Bucket=self._bucket, Key=key)
                 except ClientError as exc:
@@ -211,6 +212,7 @@ class S3R2Backend:
                         continue  # replaced or deleted between the two requests: start over
                     raise
                 return Read(meta, span, self._stream(ranged["Body"]))
+        raise v.r2_error("get", v.INTERNAL_ERROR)  # the object kept changing under us
 
     async def _stream(self, body: Any) -> AsyncIterator[bytes]:
         try:
