@@ -65,8 +65,8 @@ def method_handler(cls: type, name: str) -> EventHandler:
     n = _arity(getattr(cls, name), bound_self=True)
 
     async def call(event: Any, env: Any, ctx: Any) -> Any:
-        instance = cls(ctx, env)
-        return await _settle(getattr(instance, name)(*(event, env, ctx)[:n]))
+        result = getattr(cls(ctx, env), name)(*(event, env, ctx)[:n])
+        return await result if inspect.isawaitable(result) else result  # inline: one coroutine less per event
 
     return call
 
