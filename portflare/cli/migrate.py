@@ -25,7 +25,7 @@ from portflare.migrate.types import TIMESTAMP_MODES
 
 @click.group()
 def migrate() -> None:
-    """Move schema and data between PostgreSQL, MySQL, D1/SQLite and KV, and verify the result."""
+    """Move schema and data between PostgreSQL, MySQL, D1/SQLite, KV, R2 and S3, and verify the result."""
 
 
 def _project(url: str, config_path: str, env_name: str | None, persist_to: str | None) -> Any:
