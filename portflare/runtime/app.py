@@ -3,7 +3,10 @@
 Lifespan opens the env, loads the Worker, runs startup hooks and (when the Worker has queue/scheduled
 handlers) the background consumers; shutdown waits a bounded time for ``wait_until`` work, then closes the
 env. Each HTTP request becomes a ``Request``, goes to static assets and/or the Worker's fetch, and the
-``Response`` streams back chunk by chunk.
+``Response`` goes back in one message when its body is in memory, else streams chunk by chunk.
+
+This is the per-request hot path (``bench/asgi_micro_bench.py`` measures it): what a Worker may never read
+(headers, ``cf``, the body) is built or received only when it does.
 """
 
 from __future__ import annotations
