@@ -13,28 +13,12 @@ from typing import Any
 
 from portflare.bindings.kv import validate as v
 from portflare.bindings.kv.base import Entry, KVBackend
+from portflare.bindings.options import options_from
 from portflare.errors import JsSyntaxError, JsTypeError
 from portflare.jsobject import JsDict, JsList, py_value
 
 STREAM_CHUNK = 64 * 1024
 _PUT_TYPE_ERROR = "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values."
-
-
-def options_from(arg: Any, kwargs: Mapping[str, Any], *, type_key: str | None = None) -> dict[str, Any]:
-    """Options given as a trailing dict (also a JsDict or a ``to_js`` value), as keywords, or both.
-
-    For ``get`` a bare string is the response type, as in ``kv.get(key, "json")``.
-    """
-    options: dict[str, Any] = {}
-    arg = py_value(arg)
-    if isinstance(arg, str) and type_key is not None:
-        options[type_key] = arg
-    elif isinstance(arg, Mapping):
-        options.update(arg)
-    elif arg is not None:
-        raise JsTypeError(f"Options must be an object, got {type(arg).__name__}.")
-    options.update({k: py_value(val) for k, val in kwargs.items()})
-    return options
 
 
 class KVValueStream:

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from portflare.bindings.options import options_from
 from portflare.bindings.queues import validate as v
 from portflare.bindings.queues.base import Delivery
-from portflare.bindings.queues.binding import options_from
 from portflare.jsobject import JsList
 
 log = logging.getLogger("portflare.queues")

@@ -13,23 +13,12 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from portflare.bindings.options import options_from
 from portflare.bindings.queues import codec
 from portflare.bindings.queues import validate as v
 from portflare.bindings.queues.base import OutgoingMessage, QueueBackend
 from portflare.errors import JsTypeError
 from portflare.jsobject import py_value
-
-
-def options_from(arg: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """Options from a trailing dict (or ``to_js`` value) and/or keywords; keywords win."""
-    options: dict[str, Any] = {}
-    arg = py_value(arg)
-    if isinstance(arg, Mapping):
-        options.update(arg)
-    elif arg is not None:
-        raise JsTypeError(f"Options must be an object, got {type(arg).__name__}.")
-    options.update({k: py_value(val) for k, val in kwargs.items()})
-    return options
 
 
 def _field(message: Any, name: str) -> Any:

@@ -9,12 +9,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from portflare.api.headers import Headers
+from portflare.bindings.options import options_from as _options_from
 from portflare.bindings.r2 import validate as v
 from portflare.bindings.r2.base import NewObject, ObjectMeta, PartInfo, R2Backend
 from portflare.bindings.r2.conditional import holds, parse_conditional, parse_range, resolve_range
 from portflare.bindings.r2.objects import R2Body, R2Checksums, R2Object, R2ObjectBody
 from portflare.bindings.r2.streams import Hashing, source_of
-from portflare.errors import JsException, JsRangeError, JsTypeError
+from portflare.errors import JsException, JsRangeError
 from portflare.jsobject import JsDict, JsList, py_value
 
 
@@ -23,15 +24,7 @@ def _unwrap(value: Any) -> Any:
 
 
 def options_from(arg: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """Options as a trailing dict (or JsDict / ``to_js`` value), as keywords, or both."""
-    options: dict[str, Any] = {}
-    arg = py_value(arg)
-    if isinstance(arg, Mapping):
-        options.update(arg)
-    elif arg is not None:
-        raise JsTypeError(f"Options must be an object, got {type(arg).__name__}.")
-    options.update(kwargs)
-    return {k: _unwrap(val) for k, val in options.items()}
+    return _options_from(arg, kwargs, unwrap=_unwrap)
 
 
 def _check_ssec(options: Mapping[str, Any]) -> None:
