@@ -134,7 +134,10 @@ class D1Database:
                 return
 
     async def _run_one(self, statement: D1PreparedStatement) -> StatementResult:
-        group = plan_statement(statement)
+        try:
+            group = plan(statement.statement, statement.params)
+        except SqlError as exc:
+            reraise(d1_error(str(exc)))
         if len(group) != 1:
             # Several statements from one prepare() share a transaction.
             return (await self._execute([group], atomic=True))[0]
@@ -165,9 +168,10 @@ class D1PreparedStatement:
     async def first(self, colName: str | None = None) -> Any:
         """The first row (or ``None``); with ``colName``, that column's value. The SQL gets no LIMIT."""
         result = await self._db._run_one(self)
-        if not result.rows:
+        rows = result.rows
+        if not rows:
             return None
-        row = read_row(result.columns, result.rows[0])
+        row = read_row(result.columns, rows[0])
         if colName is None:
             return row
         if colName not in row:

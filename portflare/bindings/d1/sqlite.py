@@ -242,17 +242,21 @@ class SqliteD1Backend:
         columns = tuple([d[0] for d in description]) if description else ()
         changes = conn.total_changes - changes_before
         last_row_id = cursor.lastrowid
+        previous_row_id = self._last_row_id
         if last_row_id is None:
-            last_row_id = self._last_row_id
-        changed = changes != 0 or last_row_id != self._last_row_id
+            last_row_id = previous_row_id
+        changed = changes != 0 or last_row_id != previous_row_id
         self._last_row_id = last_row_id
-        if self._kind(sql) != _ROWS:
+        kind = self._kinds.get(sql)
+        if kind is None:
+            kind = self._kind(sql)
+        if kind != _ROWS:
             # DDL, PRAGMA, VACUUM...: may change the file without changing a row, so measure it every time.
             pages = self._pages()
             changed = changed or pages != self._page_count
             self._page_count = pages
             self._pages_at = start
-            if not conn.in_transaction and self._kinds[sql] == _FOREIGN_KEYS:
+            if not conn.in_transaction and kind == _FOREIGN_KEYS:
                 self._restore_foreign_keys()
         elif changes != 0 and start - self._pages_at > SIZE_TTL_S:
             # A row statement changes the file only when it changes rows; re-measuring (a ~10 µs PRAGMA query,
