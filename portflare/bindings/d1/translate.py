@@ -358,6 +358,42 @@ def template(sql: str, dialect: str, **args: exp.Expr) -> exp.Expr:
     return tree
 
 
+def strftime_format(fmt: str, codes: dict[str, str], literal: Callable[[str], str] = str) -> str | None:
+    """A SQLite ``strftime`` format in another engine's codes (``literal`` writes plain characters), or None
+    when it uses a code the engine cannot express."""
+    out: list[str] = []
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            if i + 1 >= len(fmt) or fmt[i + 1] not in codes:
+                return None
+            out.append(codes[fmt[i + 1]])
+            i += 2
+            continue
+        out.append(literal(fmt[i]))
+        i += 1
+    return "".join(out)
+
+
+def portable_constraints(column: exp.ColumnDef, context: Context) -> list[exp.ColumnConstraint]:
+    """A column's constraints without SQLite-only ones: AUTOINCREMENT (each engine adds its own) and
+    COLLATE BINARY (the default) are dropped, other collations and ON CONFLICT clauses refused by name."""
+    constraints = []
+    for constraint in column.args.get("constraints") or []:
+        kind = constraint.args.get("kind")
+        if isinstance(kind, exp.AutoIncrementColumnConstraint):
+            continue
+        if isinstance(kind, exp.CollateColumnConstraint):
+            collation = kind.name.upper()
+            if collation == "BINARY":
+                continue
+            raise context.error(f"COLLATE {collation}")
+        if "ON CONFLICT" in constraint.sql("sqlite").upper():
+            raise context.error("a column constraint's ON CONFLICT clause")
+        constraints.append(constraint)
+    return constraints
+
+
 @dataclass(frozen=True)
 class TimeDialect:
     now: str  # the current UTC time as a timestamp

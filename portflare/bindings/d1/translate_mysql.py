@@ -25,10 +25,12 @@ from portflare.bindings.d1.translate import (
     json_path,
     like_ci,
     name_projections,
+    portable_constraints,
     projection_index,
     resolve_rowid,
     rewrite_functions,
     statement_kind,
+    strftime_format,
     target_table,
     template,
     time_function,
@@ -50,18 +52,7 @@ _STRFTIME = {"Y": "%Y", "m": "%m", "d": "%d", "H": "%H", "M": "%i", "S": "%s", "
 
 
 def _strftime(fmt: str) -> str | None:
-    out: list[str] = []
-    i = 0
-    while i < len(fmt):
-        if fmt[i] == "%":
-            if i + 1 >= len(fmt) or fmt[i + 1] not in _STRFTIME:
-                return None
-            out.append(_STRFTIME[fmt[i + 1]])
-            i += 2
-        else:
-            out.append(fmt[i])
-            i += 1
-    return "".join(out)
+    return strftime_format(fmt, _STRFTIME)
 
 
 TIME = TimeDialect(
@@ -310,19 +301,7 @@ def _column_def(column: exp.ColumnDef, table: TableInfo, context: Context) -> No
         kind = column.args.get("kind")
         target = kind.sql(DIALECT) if isinstance(kind, exp.DataType) and kind.expressions else "DOUBLE"
     column.set("kind", exp.DataType.build(target, dialect=DIALECT))
-    constraints = []
-    for constraint in column.args.get("constraints") or []:
-        kind = constraint.args.get("kind")
-        if isinstance(kind, exp.AutoIncrementColumnConstraint):
-            continue
-        if isinstance(kind, exp.CollateColumnConstraint):
-            collation = kind.name.upper()
-            if collation == "BINARY":
-                continue
-            raise context.error(f"COLLATE {collation}")
-        if "ON CONFLICT" in constraint.sql("sqlite").upper():
-            raise context.error("a column constraint's ON CONFLICT clause")
-        constraints.append(constraint)
+    constraints = portable_constraints(column, context)
     if table.rowid is not None and info.name == table.rowid:
         constraints.append(exp.ColumnConstraint(kind=exp.AutoIncrementColumnConstraint()))
     column.set("constraints", constraints)

@@ -23,9 +23,11 @@ from portflare.bindings.d1.translate import (
     json_path,
     like_ci,
     name_projections,
+    portable_constraints,
     resolve_rowid,
     rewrite_functions,
     statement_kind,
+    strftime_format,
     target_table,
     template,
     time_function,
@@ -42,19 +44,7 @@ _STRFTIME = {"Y": "YYYY", "m": "MM", "d": "DD", "H": "HH24", "M": "MI", "S": "SS
 
 
 def _strftime(fmt: str) -> str | None:
-    out: list[str] = []
-    i = 0
-    while i < len(fmt):
-        char = fmt[i]
-        if char == "%":
-            if i + 1 >= len(fmt) or fmt[i + 1] not in _STRFTIME:
-                return None
-            out.append(_STRFTIME[fmt[i + 1]])
-            i += 2
-            continue
-        out.append(f'"{char}"' if char.isalpha() else char)
-        i += 1
-    return "".join(out)
+    return strftime_format(fmt, _STRFTIME, lambda char: f'"{char}"' if char.isalpha() else char)
 
 
 TIME = TimeDialect(
@@ -376,19 +366,7 @@ def _column_def(column: exp.ColumnDef, table: TableInfo, context: Context) -> No
     else:
         target = "NUMERIC"
     column.set("kind", exp.DataType.build(target, dialect=DIALECT))
-    constraints = []
-    for constraint in column.args.get("constraints") or []:
-        kind = constraint.args.get("kind")
-        if isinstance(kind, exp.AutoIncrementColumnConstraint):
-            continue
-        if isinstance(kind, exp.CollateColumnConstraint):
-            collation = kind.name.upper()
-            if collation == "BINARY":
-                continue
-            raise context.error(f"COLLATE {collation}")
-        if "ON CONFLICT" in constraint.sql("sqlite").upper():
-            raise context.error("a column constraint's ON CONFLICT clause")
-        constraints.append(constraint)
+    constraints = portable_constraints(column, context)
     if collate:
         constraints.append(exp.ColumnConstraint(
             kind=exp.CollateColumnConstraint(this=exp.Identifier(this="C", quoted=True))))
