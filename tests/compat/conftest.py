@@ -26,9 +26,9 @@ import httpx
 import pytest
 
 from portflare.config import load_config
-from portflare.runtime.app import WorkerApp, create_app
+from portflare.runtime.app import create_app
 from portflare.runtime.server import _asset_server
-from tests.runtime.conftest import lifespan
+from tests.asgi_client import RunningApps
 
 WORKERS = Path(__file__).resolve().parent / "workers"
 
@@ -135,7 +135,7 @@ def outbound(upstream: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., No
 @pytest.fixture
 async def serve(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     """``client = await serve("hello_class")``: the sample running in-process, with an httpx client on it."""
-    stack: list[Any] = []
+    apps = RunningApps()
 
     async def start(name: str, *, dev: bool = True, dev_vars: dict[str, str] | None = None,
                     **kwargs: Any) -> httpx.AsyncClient:
@@ -150,22 +150,10 @@ async def serve(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
         # As `portflare dev` builds it: static assets served when the config has them.
         app = create_app(config, state_dir=tmp_path / "state", dev=dev, assets=_asset_server(config, dev=dev),
                          **kwargs)
-        cm = lifespan(app)
-        await cm.__aenter__()
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://worker.test")
-        client.app = app  # type: ignore[attr-defined]
-        stack.append((cm, client))
-        return client
+        return await apps.client(app)
 
     yield start
-    for cm, client in reversed(stack):
-        await client.aclose()
-        await cm.__aexit__(None, None, None)
-
-
-def app_of(client: httpx.AsyncClient) -> WorkerApp:
-    app: WorkerApp = client.app  # type: ignore[attr-defined]
-    return app
+    await apps.aclose()
 
 
 async def eventually(check: Callable[[], Any], within: float = 10.0) -> Any:

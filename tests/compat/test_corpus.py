@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from portflare.runtime.scheduled import ScheduledController
-from tests.compat.conftest import app_of, eventually
+from tests.asgi_client import app_of
+from tests.compat.conftest import eventually
 
 sample = pytest.mark.sample
 

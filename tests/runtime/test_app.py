@@ -9,7 +9,8 @@ import sys
 import httpx
 import pytest
 
-from tests.runtime.conftest import app_of, asgi_messages
+from tests.asgi_client import app_of
+from tests.runtime.conftest import asgi_messages
 
 
 @pytest.fixture
@@ -165,7 +166,7 @@ async def test_static_assets_first_then_worker_and_assets_binding(tmp_path) -> N
     from portflare.config import load_config
     from portflare.runtime.app import create_app
     from portflare.runtime.assets import AssetServer
-    from tests.runtime.conftest import lifespan
+    from tests.asgi_client import lifespan
 
     (tmp_path / "public").mkdir()
     (tmp_path / "public" / "hello.txt").write_text("static hello")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.runtime.conftest import app_of, asgi_messages
+from tests.asgi_client import app_of
+from tests.runtime.conftest import asgi_messages
 
 
 @pytest.fixture
