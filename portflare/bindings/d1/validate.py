@@ -140,7 +140,12 @@ def read_row(columns: Sequence[str], row: Sequence[SqlValue]) -> JsDict:
     ``row`` has one value per column (the driver's own description), so ``zip`` needs no ``strict`` check,
     which would add a third to the cost of a point query's row.
     """
-    return JsDict(zip(columns, map(read_value, row)))  # noqa: B905
+    for value in row:  # most rows hold only text, NULLs and safe integers, which read as themselves
+        kind = type(value)
+        if kind is not str and value is not None and (
+                kind is not int or not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER):  # type: ignore[operator]
+            return JsDict(zip(columns, map(read_value, row)))  # noqa: B905
+    return JsDict(zip(columns, row))  # noqa: B905
 
 
 # --- statements ---------------------------------------------------------------------------------------------
