@@ -23,7 +23,8 @@ from tests.asgi_client import RunningApps
 async def main():
     config = load_config({str(EXAMPLE)!r})
     apps = RunningApps()
-    app = create_app(config, state_dir=pathlib.Path(tempfile.mkdtemp()), dev=True, assets=_asset_server(config, dev=True))
+    state = pathlib.Path(tempfile.mkdtemp())
+    app = create_app(config, state_dir=state, dev=True, assets=_asset_server(config, dev=True))
     client = await apps.client(app)
     try:
         response = await client.get("/api/quizzes/generate/mood")

@@ -12,8 +12,8 @@ from portflare.bindings.hyperdrive import open_binding
 from portflare.config import load_config
 from portflare.errors import BackendError
 from portflare.runtime.app import create_app
+from tests.asgi_client import lifespan
 from tests.conftest import require_service
-from tests.runtime.conftest import lifespan
 
 WORKER = Path(__file__).parent / "worker"
 
