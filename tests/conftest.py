@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -36,3 +37,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """An S3 endpoint URL: ``PORTFLARE_TEST_S3_URL`` if set, else moto's server started on a loopback port."""
+    from tests.s3server import moto_server
+
+    given = os.environ.get("PORTFLARE_TEST_S3_URL")
+    if given:
+        yield given
+        return
+    server = moto_server()
+    try:
+        url = server.__enter__()
+    except (RuntimeError, OSError) as exc:
+        message = f"cannot start moto's S3 server ({exc}); pip install 'moto[server]' or set PORTFLARE_TEST_S3_URL"
+        if IN_CI:
+            pytest.fail(f"{message} (CI=true: a missing service is a failure)")
+        pytest.skip(message)
+    yield url
+    server.__exit__(None, None, None)

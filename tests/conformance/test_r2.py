@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,28 +22,10 @@ from portflare.bindings.r2.binding import R2Bucket
 from portflare.bindings.r2.fs import FsR2Backend
 from portflare.bindings.r2.objects import R2Object, R2ObjectBody
 from portflare.errors import JsException, JsRangeError, JsTypeError
-from tests.conftest import IN_CI
-from tests.s3server import moto_server, with_bucket
+from tests.s3server import with_bucket
 
 MiB = 1024 * 1024
 
-
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[str]:
-    given = os.environ.get("PORTFLARE_TEST_S3_URL")
-    if given:
-        yield given
-        return
-    server = moto_server()
-    try:
-        url = server.__enter__()
-    except (RuntimeError, OSError) as exc:
-        message = f"cannot start moto's S3 server ({exc}); pip install 'moto[server]' or set PORTFLARE_TEST_S3_URL"
-        if IN_CI:
-            pytest.fail(f"{message} (CI=true: a missing service is a failure)")
-        pytest.skip(message)
-    yield url
-    server.__exit__(None, None, None)
 
 
 @pytest.fixture(params=["fs", "s3"])

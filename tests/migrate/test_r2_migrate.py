@@ -9,7 +9,7 @@ import json
 import os
 import tracemalloc
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,7 @@ from portflare.bindings.r2.objects import R2ObjectBody
 from portflare.bindings.r2.streams import Hashing
 from portflare.cli.main import cli
 from portflare.migrate.r2 import BackendStore, DirStore, copy_objects, open_store, same_content
-from tests.conftest import IN_CI
-from tests.s3server import ACCESS_KEY, SECRET_KEY, moto_server, with_bucket
+from tests.s3server import ACCESS_KEY, SECRET_KEY, with_bucket
 
 MB = 1024 * 1024
 TOML = """
@@ -40,23 +39,6 @@ binding = "MEDIA"
 bucket_name = "media"
 """
 
-
-@pytest.fixture(scope="module")
-def s3_server() -> Iterator[str]:
-    given = os.environ.get("PORTFLARE_TEST_S3_URL")
-    if given:
-        yield given
-        return
-    server = moto_server()
-    try:
-        url = server.__enter__()
-    except (RuntimeError, OSError) as exc:
-        message = f"cannot start moto's S3 server ({exc}); pip install 'moto[server]' or set PORTFLARE_TEST_S3_URL"
-        if IN_CI:
-            pytest.fail(f"{message} (CI=true: a missing service is a failure)")
-        pytest.skip(message)
-    yield url
-    server.__exit__(None, None, None)
 
 
 @pytest.fixture
