@@ -61,3 +61,16 @@ def py_value(value: Any) -> Any:
     if callable(to_py) and not isinstance(value, (JsDict, JsList)):
         return to_py()
     return value
+
+
+def js_typeof(value: Any) -> str:
+    """What JavaScript's ``typeof`` says of a Python value once converted (None is JS null: "object")."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if callable(value):
+        return "function"
+    return "object"

@@ -23,6 +23,7 @@ from portflare.bindings.kv.binding import KVNamespace
 from portflare.cli.common import cli_errors, load, project_options, run, state_dir, target
 from portflare.config import Config
 from portflare.errors import ConfigError
+from portflare.jsobject import js_typeof
 from portflare.runtime.env import open_binding
 
 T = TypeVar("T")
@@ -193,16 +194,6 @@ def delete(name: str, binding: str | None, namespace_id: str | None, config_path
 # bulk
 
 
-def _js_typeof(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "object"  # dict, list and null, as in JS
-
-
 def _read_json(filename: str) -> Any:
     try:
         return json.loads(Path(filename).read_text(encoding="utf-8"))
@@ -221,12 +212,12 @@ def parse_bulk_put(content: Any, filename: str) -> tuple[list[dict[str, Any]], l
     """wrangler's checks on a ``kv bulk put`` file: the items, and warnings about unexpected properties."""
     if not isinstance(content, list):
         raise ConfigError(f'Unexpected JSON input from "{filename}".\n'
-                          f'Expected an array of key-value objects but got type "{_js_typeof(content)}".')
+                          f'Expected an array of key-value objects but got type "{js_typeof(content)}".')
     errors, warnings = [], []
     optional = {"expiration": "number", "expiration_ttl": "number", "base64": "boolean", "metadata": "object"}
     for index, item in enumerate(content):
         valid = (isinstance(item, dict) and isinstance(item.get("key"), str) and isinstance(item.get("value"), str)
-                 and all(name not in item or _js_typeof(item[name]) == kind for name, kind in optional.items()))
+                 and all(name not in item or js_typeof(item[name]) == kind for name, kind in optional.items()))
         if not valid:
             errors.append(f"The item at index {index} is {_js_json(item)}")
             continue
@@ -251,7 +242,7 @@ def parse_key_list(content: Any, filename: str) -> list[str]:
         if isinstance(name, str):
             names.append(name)
         else:
-            errors.append(f'The item at index {index} is type: "{_js_typeof(item)}" - {_js_json(item)}')
+            errors.append(f'The item at index {index} is type: "{js_typeof(item)}" - {_js_json(item)}')
     if errors:
         raise _problems(filename, 'Expected an array of strings or objects with a "name" key.\n', errors)
     return names

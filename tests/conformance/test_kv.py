@@ -15,17 +15,9 @@ from portflare.backends import BackendTarget
 from portflare.bindings.kv import open_binding
 from portflare.bindings.kv.binding import KVNamespace, KVValueStream
 from portflare.errors import JsException, JsSyntaxError, JsTypeError
-from tests.conftest import require_service
+from tests.conftest import Clock, require_service
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

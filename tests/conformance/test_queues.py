@@ -24,17 +24,9 @@ from portflare.bindings.queues.batch import MessageBatch
 from portflare.config import QueueConsumer
 from portflare.errors import JsException, JsTypeError
 from portflare.runtime.consumers import Consumer
-from tests.conftest import require_service
+from tests.conftest import Clock, require_service
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass

@@ -16,22 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portflare.errors import JsException, JsSyntaxError, JsTypeError
-from portflare.jsobject import js_value, py_value
+from portflare.jsobject import js_typeof, js_value, py_value
 
 TAG = "__portflare_v8__"
-
-
-def js_typeof(value: Any) -> str:
-    """What JavaScript's ``typeof`` says of the value once converted (None is JS null: "object")."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if callable(value):
-        return "function"
-    return "object"
 
 
 def _json_default(value: Any) -> Any:
