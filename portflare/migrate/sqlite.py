@@ -22,6 +22,7 @@ from portflare.migrate.ddl import schema_from_sqlite, schema_from_sqlite_sql
 from portflare.migrate.endpoint import CHECKPOINT_TABLE, Checkpoint, MigrateError, Row, checkpoint_from
 from portflare.migrate.model import Schema, Table
 from portflare.migrate.types import Portable, TimestampMode, quote_ident
+from portflare.sqlitefile import connect_wal
 
 Ops = list[tuple[str, Sequence[Sequence[Any]]]]
 _CHECKPOINT_DDL = (f"CREATE TABLE IF NOT EXISTS {quote_ident(CHECKPOINT_TABLE)} (table_name TEXT PRIMARY KEY, "
@@ -106,9 +107,7 @@ class SqliteEndpoint:
     @classmethod
     def connect(cls, path: Path, *, label: str | None = None) -> SqliteEndpoint:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn = connect_wal(path)
         conn.execute("PRAGMA foreign_keys=OFF")
         return cls(FileRunner(conn), label or str(path))
 

@@ -21,7 +21,6 @@ import logging
 import os
 import re
 import socket
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from croniter import CroniterError, croniter
 from portflare.backends import BackendTarget, sqlite_path
 from portflare.errors import BackendError, ConfigError
 from portflare.runtime.scheduled import ScheduledController
+from portflare.sqlitefile import connect_wal
 
 log = logging.getLogger("portflare.cron")
 
@@ -191,9 +191,7 @@ class SqliteCronStore:
     """
 
     def __init__(self, path: str) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout = 10000")
-        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db = connect_wal(path, busy_timeout=10.0)
         self._db.executescript(self.SCHEMA)
 
     async def claim(self, cron: str, tick_ms: int, node: str) -> bool:

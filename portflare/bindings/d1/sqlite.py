@@ -36,6 +36,7 @@ from portflare.backends import EMBEDDED, BackendTarget
 from portflare.bindings.d1.base import SqlError, SqlValue, Statement, StatementResult
 from portflare.bindings.d1.dump import dump_sql
 from portflare.errors import BackendError
+from portflare.sqlitefile import connect_wal
 
 BUSY_TIMEOUT_S = 5.0
 # ``meta.size_after`` after a row-changing INSERT/UPDATE/DELETE is re-measured at most this often (DDL and
@@ -166,10 +167,7 @@ class SqliteD1Backend:
     def connect(cls, path: Path | str) -> Self:
         try:
             # isolation_level=None: no implicit transactions; we issue BEGIN/COMMIT for batches ourselves.
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False,
-                                   cached_statements=256)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn = connect_wal(path, busy_timeout=BUSY_TIMEOUT_S, cached_statements=256)
             conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
             raise BackendError(f"cannot open D1 database {path}: {exc}") from exc

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from portflare.backends import BackendTarget, sqlite_path
 from portflare.bindings.kv.base import Entry, ListedKey, is_live, storage_error
+from portflare.sqlitefile import connect_wal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (
@@ -27,7 +28,6 @@ CREATE TABLE IF NOT EXISTS kv (
 ) WITHOUT ROWID;
 """
 PURGE_EVERY = 1000  # writes between sweeps of expired rows
-BUSY_TIMEOUT_MS = 5000
 
 
 def prefix_end(prefix: str) -> str | None:
@@ -57,10 +57,7 @@ class SqliteKVBackend:
 
     @classmethod
     def connect(cls, path: str) -> SqliteKVBackend:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; a crash may lose the last commits
+        db = connect_wal(path)
         db.executescript(SCHEMA)
         backend = cls(db)
         backend.purge_expired()

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from portflare.backends import BackendTarget, sqlite_path
 from portflare.bindings.queues.base import Delivery, OutgoingMessage, QueueStats
+from portflare.sqlitefile import connect_wal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -57,10 +58,7 @@ class SqliteQueueBackend:
 
     @classmethod
     def connect(cls, path: str, queue: str) -> SqliteQueueBackend:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA busy_timeout = 10000")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a committed send survives a process kill
+        db = connect_wal(path, busy_timeout=10.0)  # a committed send survives a process kill
         db.executescript(SCHEMA)
         return cls(db, queue)
 

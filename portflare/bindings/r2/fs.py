@@ -38,6 +38,7 @@ from portflare.bindings.r2.base import (
 )
 from portflare.bindings.r2.validate import PREFIX_END
 from portflare.errors import BackendError
+from portflare.sqlitefile import connect_wal
 
 READ_CHUNK = 1024 * 1024
 READ_ATTEMPTS = 5  # a get racing with writers of the same key looks again at most this often
@@ -105,10 +106,7 @@ class FsR2Backend:
     @classmethod
     def at(cls, root: Path) -> FsR2Backend:
         root.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(root / "index.sqlite", isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA busy_timeout = 5000")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
+        db = connect_wal(root / "index.sqlite")
         db.executescript(SCHEMA)
         return cls(root, db)
 
