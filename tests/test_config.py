@@ -131,10 +131,13 @@ def test_jsonc_comments_and_trailing_commas(tmp_path: Path) -> None:
     assert config.vars == {"GREETING": "hi"}
 
 
-def test_toml_wins_over_jsonc_as_in_wrangler(tmp_path: Path) -> None:
+def test_json_then_jsonc_then_toml_as_in_wrangler(tmp_path: Path) -> None:
     write(tmp_path, "wrangler.toml", TOML)
-    write(tmp_path, "wrangler.jsonc", JSONC)
     assert find_config_file(tmp_path).name == "wrangler.toml"
+    write(tmp_path, "wrangler.jsonc", JSONC)
+    assert find_config_file(tmp_path).name == "wrangler.jsonc"
+    write(tmp_path, "wrangler.json", '{"main": "a.py"}')
+    assert find_config_file(tmp_path).name == "wrangler.json"
 
 
 def test_env_overrides_and_non_inheritable_keys(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -189,7 +192,7 @@ def test_invalid_config_names_file_and_key(tmp_path: Path, text: str, message: s
 
 
 def test_missing_config_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"no wrangler\.toml, wrangler\.jsonc or wrangler\.json found"):
+    with pytest.raises(ConfigError, match=r"no wrangler\.json, wrangler\.jsonc or wrangler\.toml found"):
         load_config(tmp_path, environ={})
 
 

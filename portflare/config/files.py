@@ -17,7 +17,7 @@ def find_config_file(path: Path) -> Path:
     for candidate in CONFIG_FILES:
         if (path / candidate).is_file():
             return path / candidate
-    raise ConfigError(f"{path}: no wrangler.toml, wrangler.jsonc or wrangler.json found")
+    raise ConfigError(f"{path}: no wrangler.json, wrangler.jsonc or wrangler.toml found")
 
 
 def read_raw(path: Path) -> dict[str, Any]:

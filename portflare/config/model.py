@@ -9,7 +9,8 @@ from typing import Any
 
 from portflare.errors import ConfigError
 
-CONFIG_FILES = ("wrangler.toml", "wrangler.jsonc", "wrangler.json")
+# The order wrangler looks for them in (`findWranglerConfig`: json, then jsonc, then toml).
+CONFIG_FILES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
 
 HTML_HANDLING = ("auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none")
 NOT_FOUND_HANDLING = ("none", "404-page", "single-page-application")
