@@ -165,8 +165,63 @@ def test_unknown_keys_warn_but_do_not_crash(tmp_path: Path, caplog: pytest.LogCa
     write(tmp_path, "wrangler.toml", 'main = "a.py"\nfrobnicate = 1\nroutes = []\n')
     with caplog.at_level(logging.WARNING):
         load_config(tmp_path, environ={})
-    assert "unknown key 'frobnicate'" in caplog.text
+    assert 'wrangler.toml: Unexpected fields found in top-level field: "frobnicate"' in caplog.text
     assert "routes" not in caplog.text  # a wrangler key portflare does not use is not "unknown"
+
+
+NESTED_TYPOS = """
+main = "a.py"
+kv_namespaces = [{ binding = "KV", id = "k", preveiw_id = "p" }]
+d1_databases = [{ binding = "DB", database_id = "d", migration_dir = "db" }]
+r2_buckets = [{ binding = "R2", bucket_name = "b", remote = true }]
+migrations = [{ tag = "v1", new_classes = ["A"], renamed = [] }]
+services = [{ binding = "S", service = "s" }]
+
+[queues]
+weird = 1
+producers = [{ binding = "Q", queue = "q", delay = 5 }]
+consumers = [{ queue = "q", max_batch_sise = 5, max_retries = 1 }]
+
+[triggers]
+crons = []
+cron = "* * * * *"
+
+[durable_objects]
+bindings = [{ name = "D", class_name = "A", clas = "x" }]
+
+[assets]
+directory = "public"
+not_found = "404-page"
+
+[env.production]
+main = "b.py"
+keep_vars = true
+kv_namespaces = [{ binding = "KV", id = "k2", ttl = 60 }]
+queues = { consumers = [{ queue = "q", batch = 1 }] }
+"""
+
+
+def test_unknown_keys_inside_entries_sections_and_every_env_warn(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    write(tmp_path, "wrangler.toml", NESTED_TYPOS)
+    with caplog.at_level(logging.WARNING, logger="portflare.config"):
+        config = load_config(tmp_path, environ={})  # no --env: environments are checked all the same
+    warnings = {r.getMessage().split(": ", 1)[1] for r in caplog.records}
+    assert warnings == {
+        'Unexpected fields found in kv_namespaces[0] field: "preveiw_id"',
+        'Unexpected fields found in d1_databases[0] field: "migration_dir"',
+        'Unexpected fields found in migrations[0] field: "renamed"',
+        'Unexpected fields found in queues field: "weird"',
+        'Unexpected fields found in queues.producers[0] field: "delay"',
+        'Unexpected fields found in queues.consumers[0] field: "max_batch_sise"',
+        'Unexpected fields found in triggers field: "cron"',
+        'Unexpected fields found in durable_objects.bindings[0] field: "clas"',
+        'Unexpected fields found in assets field: "not_found"',
+        'Unexpected fields found in env.production field: "keep_vars"',
+        'Unexpected fields found in env.production.kv_namespaces[0] field: "ttl"',
+        'Unexpected fields found in env.production.queues.consumers[0] field: "batch"',
+    }
+    assert config.d1_databases[0].migrations_dir == "migrations"  # the typo was not read, the default stands
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from portflare.config.files import find_config_file, read_dotenv, read_raw
+from portflare.config.keys import unexpected_fields, unexpected_fields_message
 from portflare.config.model import (
     HTML_HANDLING,
     NOT_FOUND_HANDLING,
@@ -31,23 +32,6 @@ from portflare.config.reader import Reader
 
 log = logging.getLogger("portflare.config")
 
-# Keys wrangler knows that portflare reads (the rest of wrangler's keys are accepted and ignored quietly).
-_READ_KEYS = {
-    "name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "d1_databases",
-    "r2_buckets", "queues", "triggers", "durable_objects", "migrations", "services", "assets", "hyperdrive",
-    "analytics_engine_datasets", "vectorize", "ai", "env",
-}
-_WRANGLER_KEYS_IGNORED = {
-    "$schema", "account_id", "workers_dev", "preview_urls", "routes", "route", "build", "rules", "observability",
-    "placement", "limits", "logpush", "tail_consumers", "upload_source_maps", "minify", "node_compat",
-    "keep_vars", "send_metrics", "dev", "site", "usage_model", "find_additional_modules",
-    "preserve_file_names", "base_dir", "no_bundle", "define", "alias", "legacy_env", "jsx_factory",
-    "jsx_fragment", "tsconfig", "wasm_modules", "text_blobs", "data_blobs", "unsafe", "mtls_certificates",
-    "browser", "dispatch_namespaces", "send_email", "workflows", "logfwdr", "pipelines", "images",
-    "version_metadata", "secrets_store_secrets", "unsafe_hello_world", "ratelimits", "containers",
-    "streaming_tail_consumers", "keep_names", "python_modules", "first_party_worker", "zone_id",
-    "compliance_region", "wasm", "cloudchamber", "secrets", "exports", "vpc_services", "worker_loaders",
-}
 # Keys an [env.NAME] section does not inherit from the top level (wrangler's "non-inheritable" keys).
 _NON_INHERITABLE = {
     "vars", "kv_namespaces", "d1_databases", "r2_buckets", "queues", "durable_objects", "services",
@@ -75,10 +59,9 @@ def _merge_env(raw: dict[str, Any], env_name: str | None, reader: Reader) -> dic
     return merged
 
 
-def _warn_unknown(raw: Mapping[str, Any], reader: Reader, where: str = "") -> None:
-    for key in raw:
-        if key not in _READ_KEYS and key not in _WRANGLER_KEYS_IGNORED:
-            log.warning("%s: unknown key '%s%s' ignored", reader.path, where, key)
+def _warn_unexpected(raw: Mapping[str, Any], reader: Reader) -> None:
+    for field, keys in unexpected_fields(raw):
+        log.warning("%s: %s", reader.path, unexpected_fields_message(field, keys))
 
 
 def load_config(path: str | os.PathLike[str], *, env_name: str | None = None,
@@ -88,10 +71,8 @@ def load_config(path: str | os.PathLike[str], *, env_name: str | None = None,
     root = config_path.parent
     reader = Reader(config_path)
     raw_all = read_raw(config_path)
-    _warn_unknown(raw_all, reader)
+    _warn_unexpected(raw_all, reader)
     raw = _merge_env(raw_all, env_name, reader)
-    if env_name is not None:
-        _warn_unknown(raw, reader, f"env.{env_name}.")
 
     main = reader.req(raw, "main", "")
     if not main.endswith(".py"):
