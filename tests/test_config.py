@@ -232,7 +232,50 @@ def test_unknown_keys_inside_entries_sections_and_every_env_warn(
         ('main = "a.py"\nkv_namespaces = [{ id = "x" }]\n', r"kv_namespaces\[0\].binding: is required"),
         ('main = "a.py"\nd1_databases = [{ binding = 3 }]\n', r"d1_databases\[0\].binding: expected a string, got int"),
         ('main = "a.py"\n[[queues.consumers]]\nqueue = "q"\nmax_retries = -1\n',
-         r"queues.consumers\[0\].max_retries: expected a non-negative integer"),
+         r"queues.consumers\[0\].max_retries: expected an integer from 0 to 100, got -1"),
+        # Cloudflare's queue ranges; max_batch_size = 0 would make a consumer spin without delivering
+        ('main = "a.py"\n[[queues.consumers]]\nqueue = "q"\nmax_batch_size = 0\n',
+         r"wrangler.toml: queues.consumers\[0\].max_batch_size: expected an integer from 1 to 100, got 0"),
+        ('main = "a.py"\n[[queues.consumers]]\nqueue = "q"\nmax_batch_size = 101\n',
+         r"queues.consumers\[0\].max_batch_size: expected an integer from 1 to 100, got 101"),
+        ('main = "a.py"\n[[queues.consumers]]\nqueue = "q"\nmax_batch_timeout = 60.5\n',
+         r"queues.consumers\[0\].max_batch_timeout: expected a number from 0 to 60, got 60.5"),
+        ('main = "a.py"\n[[queues.consumers]]\nqueue = "q"\nmax_retries = 101\n',
+         r"queues.consumers\[0\].max_retries: expected an integer from 0 to 100, got 101"),
+        ('main = "a.py"\n[[queues.consumers]]\nqueue = "q"\nretry_delay = 43201\n',
+         r"queues.consumers\[0\].retry_delay: expected an integer from 0 to 43200, got 43201"),
+        ('main = "a.py"\n[[queues.consumers]]\nqueue = "q"\nmax_concurrency = 0\n',
+         r"queues.consumers\[0\].max_concurrency: expected an integer from 1 to 250, got 0"),
+        ('main = "a.py"\n[[queues.consumers]]\nqueue = "q"\nmax_concurrency = 251\n',
+         r"queues.consumers\[0\].max_concurrency: expected an integer from 1 to 250, got 251"),
+        ('main = "a.py"\n[[queues.producers]]\nbinding = "Q"\nqueue = "q"\ndelivery_delay = 43201\n',
+         r"queues.producers\[0\].delivery_delay: expected an integer from 0 to 43200, got 43201"),
+        ('main = "a.py"\n[[queues.consumers]]\nqueue = "q"\nmax_batch_size = true\n',
+         r"queues.consumers\[0\].max_batch_size: expected an integer from 1 to 100, got True"),
+        # a DO migration's renamed_classes are {from, to} tables, not names
+        ('main = "a.py"\nmigrations = [{ tag = "v1", renamed_classes = ["A"] }]\n',
+         r"wrangler.toml: migrations\[0\].renamed_classes\[0\]: expected a table/object"),
+        ('main = "a.py"\nmigrations = [{ tag = "v1", renamed_classes = [{ from = "A" }] }]\n',
+         r"migrations\[0\].renamed_classes\[0\].to: is required"),
+        # crons that do not parse fail at load, not silently at the first tick
+        ('main = "a.py"\n[triggers]\ncrons = ["0 0 * * *", "not a cron"]\n',
+         r"wrangler.toml: triggers.crons\[1\]: cron 'not a cron': Cloudflare cron expressions have 5 fields"),
+        ('main = "a.py"\n[triggers]\ncrons = ["61 * * * *"]\n', r"triggers.crons\[0\]: cron '61 \* \* \* \*'"),
+        # duplicate binding names, in wrangler's words, with the keys that collide
+        ('main = "a.py"\nd1_databases = [{ binding = "DB", database_id = "a" },\n'
+         '  { binding = "DB", database_id = "b" }]\n',
+         r"wrangler.toml: d1_databases\[1\].binding: DB assigned to multiple D1 Database bindings "
+         r"\(d1_databases\[0\].binding, d1_databases\[1\].binding\). Bindings must have unique names"),
+        ('main = "a.py"\nvars = { DATA = "x" }\nkv_namespaces = [{ binding = "DATA", id = "k" }]\n',
+         r"vars.DATA: DATA assigned to KV Namespace and Environment Variable bindings "
+         r"\(kv_namespaces\[0\].binding, vars.DATA\)"),
+        ('main = "a.py"\nkv_namespaces = [{ binding = "X", id = "k" }]\nr2_buckets = [{ binding = "X" }]\n'
+         '[assets]\ndirectory = "p"\nbinding = "X"\n',
+         r"X assigned to KV Namespace, R2 Bucket, and Assets bindings"),
+        # wrangler needs the directory even when only the binding is used
+        ('main = "a.py"\n[assets]\nbinding = "ASSETS"\n',
+         r"wrangler.toml: assets.directory: The `assets` property in your configuration is missing the required "
+         r"`directory` property."),
         ('main = "a.py"\n[assets]\ndirectory = "p"\nhtml_handling = "sometimes"\n',
          r"assets.html_handling: expected one of"),
         ('main = "a.py"\n[triggers]\ncrons = "* * * * *"\n', r"triggers.crons: expected a list of strings"),
@@ -244,6 +287,26 @@ def test_invalid_config_names_file_and_key(tmp_path: Path, text: str, message: s
     write(tmp_path, "wrangler.toml", text)
     with pytest.raises(ConfigError, match=message):
         load_config(tmp_path, environ={})
+
+
+def test_queue_settings_at_the_edges_of_cloudflare_ranges_load(tmp_path: Path) -> None:
+    write(tmp_path, "wrangler.toml", 'main = "a.py"\n'
+          '[[queues.producers]]\nbinding = "Q"\nqueue = "q"\ndelivery_delay = 43200\n'
+          '[[queues.consumers]]\nqueue = "q"\nmax_batch_size = 100\nmax_batch_timeout = 0\nmax_retries = 0\n'
+          'retry_delay = 43200\nmax_concurrency = 250\n'
+          '[[queues.consumers]]\nqueue = "r"\nmax_batch_size = 1\nmax_batch_timeout = 60\nmax_retries = 100\n'
+          'max_concurrency = 1\n')
+    config = load_config(tmp_path, environ={})
+    first, second = config.queue_consumers
+    assert (first.max_batch_size, first.max_batch_timeout, first.max_retries, first.max_concurrency) == (100, 0, 0, 250)
+    assert (second.max_batch_size, second.max_batch_timeout, second.max_concurrency) == (1, 60, 1)
+    assert config.queue_producers[0].delivery_delay == 43200
+
+
+def test_same_name_in_different_environments_is_fine(tmp_path: Path) -> None:
+    write(tmp_path, "wrangler.toml", 'main = "a.py"\nkv_namespaces = [{ binding = "KV", id = "a" }]\n'
+          '[env.prod]\nkv_namespaces = [{ binding = "KV", id = "b" }]\n')
+    assert load_config(tmp_path, env_name="prod", environ={}).kv_namespaces[0].id == "b"
 
 
 def test_missing_config_file(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from portflare.config.model import (
     CONFIG_FILES,
     HTML_HANDLING,
     NOT_FOUND_HANDLING,
+    QUEUE_LIMITS,
     AnalyticsEngineDataset,
     Assets,
     Config,
@@ -32,8 +33,8 @@ from portflare.config.model import (
 )
 
 __all__ = [
-    "CONFIG_FILES", "HTML_HANDLING", "NOT_FOUND_HANDLING", "STATE_SUBDIR", "AnalyticsEngineDataset", "Assets",
-    "Config", "D1Database", "DurableObjectBinding", "DurableObjectMigration", "Hyperdrive", "KVNamespace",
+    "CONFIG_FILES", "HTML_HANDLING", "NOT_FOUND_HANDLING", "QUEUE_LIMITS", "STATE_SUBDIR", "AnalyticsEngineDataset",
+    "Assets", "Config", "D1Database", "DurableObjectBinding", "DurableObjectMigration", "Hyperdrive", "KVNamespace",
     "QueueConsumer", "QueueProducer", "R2Bucket", "ServiceBinding", "VectorizeIndex", "find_config_file",
     "load_config", "read_dotenv", "read_raw", "state_dir", "var_value",
 ]

@@ -9,11 +9,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from portflare.config.checks import check_crons, check_unique_binding_names
 from portflare.config.files import find_config_file, read_dotenv, read_raw
 from portflare.config.keys import unexpected_fields, unexpected_fields_message
 from portflare.config.model import (
     HTML_HANDLING,
     NOT_FOUND_HANDLING,
+    QUEUE_LIMITS,
     AnalyticsEngineDataset,
     Assets,
     Config,
@@ -94,7 +96,7 @@ def load_config(path: str | os.PathLike[str], *, env_name: str | None = None,
     do = reader.table(raw, "durable_objects")
     ai = reader.table(raw, "ai")
 
-    return Config(
+    config = Config(
         path=config_path,
         root=root,
         name=reader.str_(raw, "name", "", default=root.name) or root.name,
@@ -127,16 +129,18 @@ def load_config(path: str | os.PathLike[str], *, env_name: str | None = None,
         queue_producers=reader.entries(queues, "producers", lambda t, w: QueueProducer(
             binding=reader.req(t, "binding", w),
             queue=reader.req(t, "queue", w),
-            delivery_delay=reader.int_(t, "delivery_delay", w, 0),
+            delivery_delay=reader.int_(t, "delivery_delay", w, 0, *QUEUE_LIMITS["delivery_delay"]),
         ), "queues."),
         queue_consumers=reader.entries(queues, "consumers", lambda t, w: QueueConsumer(
             queue=reader.req(t, "queue", w),
-            max_batch_size=reader.int_(t, "max_batch_size", w, 10),
-            max_batch_timeout=reader.number(t, "max_batch_timeout", w, 5),
-            max_retries=reader.int_(t, "max_retries", w, 3),
+            max_batch_size=reader.int_(t, "max_batch_size", w, 10, *QUEUE_LIMITS["max_batch_size"]),
+            max_batch_timeout=reader.number(t, "max_batch_timeout", w, 5, *QUEUE_LIMITS["max_batch_timeout"]),
+            max_retries=reader.int_(t, "max_retries", w, 3, *QUEUE_LIMITS["max_retries"]),
             dead_letter_queue=reader.str_(t, "dead_letter_queue", w),
-            max_concurrency=(reader.int_(t, "max_concurrency", w, 0) or None),
-            retry_delay=reader.int_(t, "retry_delay", w, 0),
+            # Unset means "scale as needed" (Cloudflare autoscales up to the limit); set, it must be in range.
+            max_concurrency=(reader.int_(t, "max_concurrency", w, 1, *QUEUE_LIMITS["max_concurrency"])
+                             if "max_concurrency" in t else None),
+            retry_delay=reader.int_(t, "retry_delay", w, 0, *QUEUE_LIMITS["retry_delay"]),
         ), "queues."),
         crons=reader.str_list(triggers, "crons", "triggers."),
         durable_objects=reader.entries(do, "bindings", lambda t, w: DurableObjectBinding(
@@ -149,11 +153,8 @@ def load_config(path: str | os.PathLike[str], *, env_name: str | None = None,
             new_classes=reader.str_list(t, "new_classes", w),
             new_sqlite_classes=reader.str_list(t, "new_sqlite_classes", w),
             deleted_classes=reader.str_list(t, "deleted_classes", w),
-            renamed_classes=tuple(
-                (reader.req(r, "from", f"{w}renamed_classes[{i}]."),
-                 reader.req(r, "to", f"{w}renamed_classes[{i}]."))
-                for i, r in enumerate(t.get("renamed_classes", []))
-            ),
+            renamed_classes=reader.entries(t, "renamed_classes", lambda r, rw: (
+                reader.req(r, "from", rw), reader.req(r, "to", rw)), w),
         )),
         services=reader.entries(raw, "services", lambda t, w: ServiceBinding(
             binding=reader.req(t, "binding", w),
@@ -177,6 +178,9 @@ def load_config(path: str | os.PathLike[str], *, env_name: str | None = None,
         )),
         ai_binding=reader.str_(ai, "binding", "ai.") if ai else None,
     )
+    check_crons(config.crons, reader)
+    check_unique_binding_names(config, reader)
+    return config
 
 
 def _read_assets(raw: Mapping[str, Any], reader: Reader, root: Path) -> Assets | None:
@@ -185,8 +189,9 @@ def _read_assets(raw: Mapping[str, Any], reader: Reader, root: Path) -> Assets |
     table = reader.table(raw, "assets")
     directory = reader.str_(table, "directory", "assets.")
     binding = reader.str_(table, "binding", "assets.")
-    if directory is None and binding is None:
-        raise reader.fail("assets.directory", "is required")
+    if not directory:
+        raise reader.fail("assets.directory", "The `assets` property in your configuration is missing the "
+                                              "required `directory` property.")  # wrangler's words
     rwf = table.get("run_worker_first", False)
     if isinstance(rwf, list) and all(isinstance(p, str) for p in rwf):
         run_worker_first: bool | tuple[str, ...] = tuple(rwf)
@@ -202,7 +207,7 @@ def _read_assets(raw: Mapping[str, Any], reader: Reader, root: Path) -> Assets |
         raise reader.fail("assets.not_found_handling",
                           f"expected one of {', '.join(NOT_FOUND_HANDLING)}, got {not_found!r}")
     return Assets(
-        directory=(root / directory).resolve() if directory else None,
+        directory=(root / directory).resolve(),
         binding=binding,
         run_worker_first=run_worker_first,
         html_handling=html or "auto-trailing-slash",

@@ -41,6 +41,18 @@ class R2Bucket:
     preview_bucket_name: str | None = None
 
 
+# Cloudflare's ranges for queue settings (docs: queues/configuration/configure-queues, queues/platform/limits).
+# A value outside them is refused at config load: max_batch_size = 0, say, would make a consumer spin.
+QUEUE_LIMITS: Mapping[str, tuple[int, int]] = {
+    "max_batch_size": (1, 100),
+    "max_batch_timeout": (0, 60),
+    "max_retries": (0, 100),
+    "retry_delay": (0, 43200),
+    "max_concurrency": (1, 250),
+    "delivery_delay": (0, 43200),
+}
+
+
 @dataclass(frozen=True)
 class QueueProducer:
     binding: str
@@ -85,7 +97,7 @@ class ServiceBinding:
 
 @dataclass(frozen=True)
 class Assets:
-    directory: Path | None
+    directory: Path
     binding: str | None = None
     run_worker_first: bool | tuple[str, ...] = False
     html_handling: str = "auto-trailing-slash"

@@ -34,16 +34,17 @@ class Reader:
         assert value is not None
         return value
 
-    def int_(self, table: Mapping[str, Any], key: str, where: str, default: int) -> int:
+    def int_(self, table: Mapping[str, Any], key: str, where: str, default: int, low: int, high: int) -> int:
         value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.fail(f"{where}{key}", f"expected a non-negative integer, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(f"{where}{key}", f"expected an integer from {low} to {high}, got {value!r}")
         return value
 
-    def number(self, table: Mapping[str, Any], key: str, where: str, default: float) -> float:
+    def number(self, table: Mapping[str, Any], key: str, where: str, default: float, low: float,
+               high: float) -> float:
         value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise self.fail(f"{where}{key}", f"expected a non-negative number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise self.fail(f"{where}{key}", f"expected a number from {low} to {high}, got {value!r}")
         return value
 
     def str_list(self, table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:

@@ -62,7 +62,7 @@ DEV_ASSET_REFRESH = 1.0
 
 
 def _asset_server(config: Config, *, dev: bool) -> Any:
-    if config.assets is None or config.assets.directory is None:
+    if config.assets is None:
         return None
     from portflare.runtime.assets import AssetServer
 

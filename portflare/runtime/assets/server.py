@@ -77,8 +77,6 @@ class AssetServer:
     def __init__(self, assets: Assets, *, has_worker: bool = True, navigation_prefers_assets: bool = True,
                  refresh_interval: float | None = None) -> None:
         """``refresh_interval`` (seconds, for dev): rescan the directory on a request at most this often."""
-        if assets.directory is None:
-            raise ConfigError("assets.directory is required to serve static assets")
         self.config = assets
         self.has_worker = has_worker
         self.navigation_prefers_assets = navigation_prefers_assets
@@ -104,7 +102,6 @@ class AssetServer:
 
     def refresh(self) -> None:
         """Rescan the directory, ``_redirects`` and ``_headers`` (unchanged files are not re-hashed)."""
-        assert self.config.directory is not None
         self._scanned_at = time.monotonic()
         index = AssetIndex(self.config.directory, reuse=self._state.index if self._state else None)
         index.scan()
