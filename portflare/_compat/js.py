@@ -19,7 +19,7 @@ from portflare.jsobject import JsDict as _JsDict
 from portflare.jsobject import JsList as _JsList
 from portflare.jsobject import py_value as _py_value
 
-_log = _logging.getLogger("portflare.worker")
+_log = _logging.getLogger("portflare.console")  # printed as plain lines by `dev`/`serve`
 
 
 def _init(init, kwargs):

@@ -49,15 +49,21 @@ SCHEDULED_PATHS = ("/__scheduled", "/cdn-cgi/handler/scheduled")
 
 
 def create_app(config: Config, *, state_dir: Path, dev: bool, assets: Any = None,
-               startup_hooks: Iterable[StartupHook] = ()) -> WorkerApp:
-    return WorkerApp(config, state_dir=state_dir, dev=dev, assets=assets, startup_hooks=startup_hooks)
+               startup_hooks: Iterable[StartupHook] = (),
+               report_startup_failure: Callable[[str], bool] | None = None) -> WorkerApp:
+    return WorkerApp(config, state_dir=state_dir, dev=dev, assets=assets, startup_hooks=startup_hooks,
+                     report_startup_failure=report_startup_failure)
 
 
 class WorkerApp:
     def __init__(self, config: Config, *, state_dir: Path, dev: bool, assets: Any = None,
-                 startup_hooks: Iterable[StartupHook] = ()) -> None:
+                 startup_hooks: Iterable[StartupHook] = (),
+                 report_startup_failure: Callable[[str], bool] | None = None) -> None:
+        """``report_startup_failure(message)`` says whether this process should print a failed startup's message
+        (False when another process of the same server already did)."""
         self.config, self.state_dir, self.dev, self.assets = config, state_dir, dev, assets
         self.startup_hooks = list(startup_hooks)
+        self.report_startup_failure = report_startup_failure
         self.tasks = BackgroundTasks()
         self.env: Any = None
         self.handlers: WorkerHandlers | None = None
@@ -79,8 +85,11 @@ class WorkerApp:
             try:
                 await self.startup(stack)
             except Exception as exc:
-                log.error("Worker startup failed: %s", exc, exc_info=not _is_load_error(exc))
-                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                # Said once, by the server that hosts us (uvicorn logs the message): not also in our own log.
+                message = _startup_failure_message(exc)
+                if self.report_startup_failure is not None and not self.report_startup_failure(message):
+                    message = ""
+                await send({"type": "lifespan.startup.failed", "message": message})
                 return
             await send({"type": "lifespan.startup.complete"})
             await receive()  # lifespan.shutdown
@@ -180,10 +189,13 @@ class WorkerApp:
         return Response("Worker threw exception", status=500)
 
 
-def _is_load_error(exc: BaseException) -> bool:
+def _startup_failure_message(exc: BaseException) -> str:
+    """Our own errors (config, loading, backends) already say what is wrong; anything else gets its traceback."""
     from portflare.errors import PortflareError
 
-    return isinstance(exc, PortflareError)
+    if isinstance(exc, PortflareError):
+        return f"Worker startup failed: {exc}"
+    return "Worker startup failed:\n" + "".join(traceback.format_exception(exc)).rstrip()
 
 
 def _background_runner() -> Any:

@@ -93,9 +93,31 @@ def test_error_at_import_names_file_and_line() -> None:
         load_worker(worker_config("broken"))
 
 
-async def test_load_error_fails_lifespan_startup(serve) -> None:
-    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+async def test_load_error_fails_lifespan_startup(serve, caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(RuntimeError, match=r"^Worker startup failed: .*ZeroDivisionError") as failed:
         await serve("broken")
+    assert "Traceback" not in str(failed.value)  # our load errors say it all in one line
+    assert "ZeroDivisionError" not in caplog.text  # said once, in the lifespan message the server prints
+
+
+async def test_unexpected_startup_error_carries_its_traceback(serve) -> None:
+    async def hook(env) -> None:
+        raise LookupError("hook broke")
+
+    with pytest.raises(RuntimeError, match=r"(?s)^Worker startup failed:\nTraceback.*LookupError: hook broke$"):
+        await serve("classic", startup_hooks=[hook])
+
+
+async def test_a_startup_failure_already_reported_by_another_process_is_not_repeated(serve) -> None:
+    reported: list[str] = []
+
+    def report(message: str) -> bool:
+        reported.append(message)
+        return False
+
+    with pytest.raises(RuntimeError, match=r"^$"):
+        await serve("broken", report_startup_failure=report)
+    assert len(reported) == 1 and "ZeroDivisionError" in reported[0]
 
 
 def test_worker_without_handlers_is_a_load_error(tmp_path) -> None:
