@@ -1,8 +1,10 @@
 """``js``: the JavaScript globals Worker code reaches through Pyodide, as much as runs on CPython.
 
 Covers what Workers commonly use: ``Response.new``, ``Request.new``, ``Headers.new``, ``URL``, ``Object.fromEntries``,
-``console``, ``Date.now``, ``JSON``, ``fetch``. ``WebSocketPair`` exists so imports succeed, and says clearly
-that it is unsupported when used.
+``console``, ``Date.now``, ``JSON``, ``fetch``, ``Uint8Array``, ``ArrayBuffer``, ``TextEncoder``/``TextDecoder``,
+``atob``/``btoa``, ``crypto.randomUUID``/``getRandomValues``, ``Math``, ``setTimeout``/``clearTimeout``,
+``Promise``, ``Error``. ``WebSocketPair`` and ``crypto.subtle`` exist so imports succeed, and say clearly that
+they are unsupported when used.
 """
 
 import json as _json
@@ -14,7 +16,15 @@ from urllib.parse import urljoin as _urljoin
 from urllib.parse import urlsplit as _urlsplit
 
 from portflare import api as _api
+from portflare.api.encoding import TextDecoder, TextEncoder, atob, btoa  # noqa: F401
 from portflare.api.fetch import fetch as _fetch
+from portflare.api.jsmath import Math  # noqa: F401
+from portflare.api.timers import Promise, clearTimeout, setTimeout  # noqa: F401
+from portflare.api.typedarrays import Uint8Array  # noqa: F401
+from portflare.api.typedarrays import is_view as _is_view
+from portflare.api.typedarrays import new_array_buffer as _new_array_buffer
+from portflare.api.webcrypto import crypto  # noqa: F401
+from portflare.errors import JsException as _JsException
 from portflare.jsobject import JsDict as _JsDict
 from portflare.jsobject import JsList as _JsList
 from portflare.jsobject import py_value as _py_value
@@ -67,6 +77,10 @@ def _new_request(input, init=None, **kwargs):
                         redirect=opts.get("redirect"), cf=opts.get("cf"))
 
 
+# An ArrayBuffer is a memoryview in Python (what Pyodide's .to_py() gives and what bindings return).
+ArrayBuffer = _JsClass(memoryview, _new_array_buffer)
+ArrayBuffer.isView = _is_view
+Error = _JsClass(_JsException, lambda message="": _JsException(str(message)))
 Response = _JsClass(_api.Response, _new_response)
 Response.json = _response_json
 Response.redirect = _api.Response.redirect

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from portflare.api.blob import Blob
 from portflare.api.formdata import FormData
+from portflare.api.typedarrays import Uint8Array
 from portflare.jsobject import JsDict, js_value
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ def extract_body(init: Any) -> tuple[Source, str | None]:
         return init.encode("utf-8"), "text/plain;charset=UTF-8"  # workerd's exact default
     if isinstance(init, (bytes, bytearray, memoryview)):
         return bytes(init), None
+    if isinstance(init, Uint8Array):  # js.Uint8Array: a TypedArray body, as on Cloudflare
+        return init.to_bytes(), None
     if isinstance(init, FormData):
         data, ctype = init.encode_multipart()
         return data, ctype
@@ -66,7 +69,7 @@ def _as_bytes(chunk: Any) -> bytes:
         return chunk
     if isinstance(chunk, str):
         return chunk.encode("utf-8")
-    if isinstance(chunk, (bytearray, memoryview)):
+    if isinstance(chunk, (bytearray, memoryview, Uint8Array)):
         return bytes(chunk)
     raise TypeError(f"A body stream yielded {type(chunk).__name__}; body chunks must be bytes")
 
