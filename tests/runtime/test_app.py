@@ -189,3 +189,65 @@ async def test_static_assets_first_then_worker_and_assets_binding(tmp_path) -> N
         assert (await client.get("/hello.txt")).text == "static hello"
         assert (await client.get("/dynamic")).text == "worker"
         assert (await client.get("/via-binding")).text == "binding: static hello"
+
+
+PASS_THROUGH = '''
+from workers import Response, WorkerEntrypoint
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        if "pass" in request.url:
+            self.ctx.passThroughOnException()
+        raise RuntimeError("the Worker broke")
+'''
+
+
+def _pass_through_project(root, assets: str) -> None:
+    (root / "src").mkdir()
+    (root / "src" / "entry.py").write_text(PASS_THROUGH)
+    (root / "wrangler.toml").write_text('name = "pt"\nmain = "src/entry.py"\ncompatibility_date = "2025-11-02"\n'
+                                        'compatibility_flags = ["python_workers"]\n' + assets)
+
+
+async def test_pass_through_on_exception_falls_back_to_assets(tmp_path) -> None:
+    from portflare.config import load_config
+    from portflare.runtime.app import create_app
+    from portflare.runtime.assets import AssetServer
+    from tests.asgi_client import RunningApps
+
+    (tmp_path / "public" / "pass").mkdir(parents=True)
+    (tmp_path / "public" / "pass" / "data.json").write_text('{"from": "assets"}')
+    (tmp_path / "public" / "404.html").write_text("not here")
+    _pass_through_project(tmp_path, '[assets]\ndirectory = "public"\nrun_worker_first = true\n'
+                                    'not_found_handling = "404-page"\n')
+    config = load_config(tmp_path)
+    assert config.assets is not None
+    apps = RunningApps()
+    try:
+        client = await apps.client(create_app(config, state_dir=tmp_path / "state", dev=False,
+                                              assets=AssetServer.from_config(config)))
+        served = await client.get("/pass/data.json")  # the Worker ran first, threw, and the request passed through
+        assert (served.status_code, served.json()) == (200, {"from": "assets"})
+        assert served.headers["content-type"] == "application/json"
+        missing = await client.get("/pass/missing")  # passed through to assets, which answer with their 404 page
+        assert (missing.status_code, missing.text) == (404, "not here")
+        broken = await client.get("/data.json")  # no passThroughOnException: the Worker's 500
+        assert (broken.status_code, broken.text) == (500, "Worker threw exception")
+    finally:
+        await apps.aclose()
+
+
+async def test_pass_through_without_assets_is_the_workers_500(tmp_path) -> None:
+    from portflare.config import load_config
+    from portflare.runtime.app import create_app
+    from tests.asgi_client import RunningApps
+
+    _pass_through_project(tmp_path, "")
+    apps = RunningApps()
+    try:
+        client = await apps.client(create_app(load_config(tmp_path), state_dir=tmp_path / "state", dev=False))
+        response = await client.get("/pass")  # nothing behind the Worker to pass through to
+        assert (response.status_code, response.text) == (500, "Worker threw exception")
+    finally:
+        await apps.aclose()
