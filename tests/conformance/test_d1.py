@@ -14,6 +14,7 @@ import pytest
 
 from portflare.backends import BackendTarget
 from portflare.bindings.d1 import D1Database, open_binding
+from portflare.bindings.d1.base import SqlError
 from portflare.bindings.d1.server import ServerD1Backend
 from portflare.errors import JsException
 from portflare.jsobject import JsDict, JsList
@@ -425,14 +426,19 @@ async def test_with_session(db: D1Database) -> None:
 
 # --- dump -----------------------------------------------------------------------------------------------------
 
-async def test_dump_round_trip(db: D1Database, tmp_path: Path) -> None:
+async def _fill_for_dump(db: D1Database) -> None:
     await db.exec("CREATE TABLE \"my table\" (id INTEGER PRIMARY KEY AUTOINCREMENT, s TEXT, b BLOB, r REAL)")
     await db.batch([
         db.prepare('INSERT INTO "my table" (s, b, r) VALUES (?, ?, ?)').bind("it's\nmulti\r\nline", b"\x00\x01", 1.5),
         db.prepare('INSERT INTO "my table" (s, b, r) VALUES (?, ?, ?)').bind(None, None, 2.0),
         db.prepare("CREATE INDEX idx_s ON \"my table\" (s)"),
     ])
-    dumped = bytes(await db.dump()).decode()
+
+
+async def test_export_round_trip(db: D1Database, tmp_path: Path) -> None:
+    """The backend's export (what `portflare d1 export` writes) is wrangler's SQL, and imports back."""
+    await _fill_for_dump(db)
+    dumped = "\n".join(await db.backend.dump())
     lines = dumped.split("\n")
     assert lines[0] == "PRAGMA defer_foreign_keys=TRUE;"
     assert lines[1].startswith('CREATE TABLE IF NOT EXISTS "my table"')
@@ -449,12 +455,34 @@ async def test_dump_round_trip(db: D1Database, tmp_path: Path) -> None:
         await copy.batch([copy.prepare(s) for s in file_statements(dumped)])
         query = 'SELECT id, s, b, r FROM "my table" ORDER BY id'
         assert await copy.prepare(query).raw() == await db.prepare(query).raw()
-        assert bytes(await copy.dump()).decode() == dumped
+        assert "\n".join(await copy.backend.dump()) == dumped
     finally:
         await copy._aclose()
 
 
-async def test_dump_refuses_virtual_tables(db: D1Database) -> None:
+async def test_dump_is_an_sqlite_database_file(db: D1Database) -> None:
+    """workerd's deprecated dump(): an ArrayBuffer holding an SQLite database file (any backend)."""
+    import sqlite3
+
+    await _fill_for_dump(db)
+    await db.prepare('INSERT INTO "my table" (s) VALUES (?)').bind("last").run()
+    dumped = await db.dump()
+    assert isinstance(dumped, memoryview)
+    image = bytes(dumped)
+    assert image[:16] == b"SQLite format 3\x00" and image[18:20] == b"\x01\x01"  # rollback journal: opens anywhere
+    copy = sqlite3.connect(":memory:")
+    try:
+        copy.deserialize(image)
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute('SELECT id, s, b, r FROM "my table" ORDER BY id').fetchall() == [
+            (1, "it's\nmulti\r\nline", b"\x00\x01", 1.5), (2, None, None, 2.0), (3, "last", None, None)]
+        assert copy.execute("SELECT seq FROM sqlite_sequence WHERE name = 'my table'").fetchone() == (3,)
+        assert copy.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall() == [("idx_s",)]
+    finally:
+        copy.close()
+
+
+async def test_export_refuses_virtual_tables(db: D1Database) -> None:
     if _on_server(db):
         dialect = "PostgreSQL" if db.backend.dialect == "postgres" else "MySQL"  # type: ignore[attr-defined]
         assert await _error(db.exec("CREATE VIRTUAL TABLE f USING fts5(body)")) == (
@@ -462,8 +490,15 @@ async def test_dump_refuses_virtual_tables(db: D1Database) -> None:
             f"(fts5 and other virtual tables) cannot be translated to {dialect}: SQLITE_ERROR")
         return
     await db.exec("CREATE VIRTUAL TABLE f USING fts5(body)")
-    assert await _error(db.dump()) == (
-        "Error: D1_DUMP_ERROR: D1 Export error: cannot export databases with Virtual Tables (fts5)")
+    with pytest.raises(SqlError, match=r"^D1 Export error: cannot export databases with Virtual Tables \(fts5\)"):
+        await db.backend.dump()
+    # the database file is the file: virtual tables and all
+    import sqlite3
+
+    copy = sqlite3.connect(":memory:")
+    copy.deserialize(bytes(await db.dump()))
+    assert copy.execute("SELECT name FROM sqlite_master WHERE name = 'f'").fetchone() == ("f",)
+    copy.close()
 
 
 # --- server backends: what has no faithful translation fails, naming the construct ------------------------

@@ -84,6 +84,11 @@ class D1Backend(Protocol):
         """The database as ``wrangler d1 export`` statements (``dump.py`` formats them). Raises ``SqlError``."""
         ...
 
+    async def database_file(self) -> bytes:
+        """The database as an SQLite database file (rollback-journal header, so it opens anywhere): what the
+        deprecated ``dump()`` returns. Raises ``SqlError``."""
+        ...
+
     async def size(self) -> int:
         """The database size in bytes, as ``meta.size_after`` reports it."""
         ...

@@ -90,14 +90,15 @@ class D1Database:
         return JsDict(count=len(groups), duration=sum(r.duration for r in results))
 
     async def dump(self) -> memoryview:
-        """The database as ``wrangler d1 export`` SQL (UTF-8), as the ``memoryview`` an ``ArrayBuffer`` becomes
-        in Python. Cloudflare's deprecated ``dump()`` returned the alpha-era SQLite file; an SQL text is the
-        portable equivalent. Errors are ``D1_DUMP_ERROR: <msg>``."""
+        """The database as an SQLite database file, in the ``memoryview`` an ``ArrayBuffer`` becomes in Python:
+        what workerd's deprecated ``dump()`` returns (D1 answered it for alpha databases). On PostgreSQL/MySQL
+        the file is built from the database's export. Errors are ``D1_DUMP_ERROR: <msg>``. For SQL text,
+        ``portflare d1 export`` writes wrangler's export format."""
         try:
-            statements = await self._backend.dump()
+            image = await self._backend.database_file()
         except SqlError as exc:
             reraise(d1_error(str(exc), prefix="D1_DUMP_ERROR"))
-        return memoryview("\n".join(statements).encode())
+        return memoryview(image)
 
     def withSession(self, constraintOrBookmark: str | None = None) -> D1DatabaseSession:
         """A session starting from a constraint (``"first-primary"``, ``"first-unconstrained"``, the default

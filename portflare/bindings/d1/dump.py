@@ -8,6 +8,7 @@ SQLite-shaped catalogue can reuse it; the value formatting below is shared by al
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 
 from portflare.bindings.d1.base import SqlError, SqlValue
@@ -120,3 +121,16 @@ def dump_sql(query: Query, *, tables: Sequence[str] = (), no_schema: bool = Fals
             continue
         assert isinstance(sql, str)
         yield f"{sql};"
+
+
+def sqlite_file(statements: Sequence[str]) -> bytes:
+    """An SQLite database file holding what an export's ``statements`` create (for backends that are not
+    SQLite, whose ``dump()`` must still hand back an SQLite file)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.executescript("\n".join(statements))
+        return conn.serialize()
+    except sqlite3.Error as exc:
+        raise SqlError(str(exc)) from exc
+    finally:
+        conn.close()

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from portflare.backends import BackendTarget, safe_name
 from portflare.bindings.d1.base import SqlError, SqlValue, Statement, StatementResult
-from portflare.bindings.d1.dump import dump_sql
+from portflare.bindings.d1.dump import dump_sql, sqlite_file
 from portflare.bindings.d1.shadow import Shadow
 from portflare.bindings.d1.splitter import analyze
 from portflare.bindings.d1.translate import Translation, TranslationError, translate
@@ -308,6 +308,9 @@ class ServerD1Backend:
             return shadow.query(sql)
 
         return list(dump_sql(query, tables=tables, no_schema=no_schema, no_data=no_data))
+
+    async def database_file(self) -> bytes:
+        return sqlite_file(await self.dump())
 
     async def size(self) -> int:
         async with self.session(False) as conn:
