@@ -60,9 +60,11 @@ async def test_no_cache_control_with_authorization_or_range(make_server: MakeSer
 
 
 async def test_head_has_headers_only(make_server: MakeServer) -> None:
-    response = await get(make_server(SITE), "/app.js", method="HEAD")
+    server = make_server(SITE)
+    response = await get(server, "/app.js", method="HEAD")
     assert response.status == 200 and response.body is None
     assert response.headers.get("content-type") == "text/javascript; charset=utf-8"
+    assert response.headers.get("content-length") == str(len(await (await get(server, "/app.js")).bytes()))
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
@@ -221,8 +223,20 @@ async def test_file_swapped_for_outside_link_after_scan(make_server: MakeServer,
 async def test_large_files_stream_in_chunks(make_server: MakeServer) -> None:
     data = os.urandom(1024 * 1024 + 7)
     response = await get(make_server({"/big.bin": data}), "/big.bin")
+    assert response.headers.get("content-length") == str(len(data))  # a known length, not chunked
     chunks = [chunk async for chunk in response.aiter_bytes()]
     assert len(chunks) > 1 and b"".join(chunks) == data
+
+
+async def test_a_file_that_grew_after_the_scan_streams_what_was_promised(make_server: MakeServer,
+                                                                          tmp_path: Path) -> None:
+    data = b"a" * (1024 * 1024)
+    server = make_server({"/big.bin": data})
+    with (tmp_path / "public" / "big.bin").open("ab") as file:
+        file.write(b"more")
+    response = await get(server, "/big.bin")
+    assert response.headers.get("content-length") == str(len(data))
+    assert b"".join([chunk async for chunk in response.aiter_bytes()]) == data
 
 
 async def test_files_over_25_mib_are_skipped(make_server: MakeServer, monkeypatch: pytest.MonkeyPatch,

@@ -251,3 +251,29 @@ async def test_pass_through_without_assets_is_the_workers_500(tmp_path) -> None:
         assert (response.status_code, response.text) == (500, "Worker threw exception")
     finally:
         await apps.aclose()
+
+
+async def test_head_on_an_asset_sends_gets_headers_without_the_body(tmp_path) -> None:
+    from portflare.config import load_config
+    from portflare.runtime.app import create_app
+    from portflare.runtime.assets import AssetServer
+    from tests.asgi_client import lifespan
+
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public" / "small.css").write_text("body { color: red }")
+    (tmp_path / "public" / "big.bin").write_bytes(b"x" * (300 * 1024))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "entry.py").write_text("from workers import WorkerEntrypoint\n"
+                                               "class Default(WorkerEntrypoint):\n    pass\n")
+    (tmp_path / "wrangler.toml").write_text('name = "s"\nmain = "src/entry.py"\n[assets]\ndirectory = "public"\n')
+    config = load_config(tmp_path)
+    assert config.assets is not None
+    app = create_app(config, state_dir=tmp_path / "state", dev=False, assets=AssetServer(config.assets))
+    async with lifespan(app):
+        for path, size in (("/small.css", 19), ("/big.bin", 300 * 1024)):
+            get = await asgi_messages(app, path)
+            head = await asgi_messages(app, path, "HEAD")
+            assert head[0] == get[0]  # status and every header, content-length included
+            assert (b"content-length", str(size).encode()) in get[0]["headers"]
+            assert b"".join(m.get("body", b"") for m in head[1:]) == b""
+            assert len(b"".join(m.get("body", b"") for m in get[1:])) == size

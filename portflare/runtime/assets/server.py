@@ -207,6 +207,11 @@ class AssetServer:
         if (request_headers.get("If-None-Match") or "") in (strong, f"W/{strong}"):
             return Response(None, status=304, status_text=_STATUS_TEXT[304], headers=headers)
         body: bytes | AsyncIterator[bytes] | None = None
+        if method == "HEAD" or asset.size > _INLINE_LIMIT:
+            # A HEAD response carries GET's headers, length included (Cloudflare's asset bodies have a known
+            # length); a streamed body is sent with it too, rather than chunked. An inline body's length is the
+            # bytes actually read.
+            headers.set("Content-Length", str(asset.size))
         if method != "HEAD":
             try:
                 body = self._read_small(asset) if asset.size <= _INLINE_LIMIT else self._stream(asset)
@@ -232,8 +237,10 @@ class AssetServer:
         # Opened on first read so a response that is never sent holds no descriptor.
         index = self._current.index
         fd = await asyncio.to_thread(index.open, asset)
+        remaining = asset.size  # what Content-Length promised: a file that grew since the scan is cut there
         try:
-            while chunk := await asyncio.to_thread(os.read, fd, _STREAM_CHUNK):
+            while remaining > 0 and (chunk := await asyncio.to_thread(os.read, fd, min(_STREAM_CHUNK, remaining))):
+                remaining -= len(chunk)
                 yield chunk
         finally:
             os.close(fd)
