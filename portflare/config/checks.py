@@ -12,27 +12,26 @@ _UNIQUE_NAMES = ("Bindings must have unique names, so that they can all be refer
                  "Please change your bindings to have unique names.")
 
 
+# (Config attribute, key in the file, the entry's name field, wrangler's friendly type), in wrangler's order of
+# binding types (``friendlyBindingNames``), which decides the order its duplicate message lists them in.
+_BINDING_LISTS = (
+    ("durable_objects", "durable_objects.bindings", "name", "Durable Object"),
+    ("kv_namespaces", "kv_namespaces", "binding", "KV Namespace"),
+    ("queue_producers", "queues.producers", "binding", "Queue"),
+    ("d1_databases", "d1_databases", "binding", "D1 Database"),
+    ("vectorize", "vectorize", "binding", "Vectorize Index"),
+    ("hyperdrive", "hyperdrive", "binding", "Hyperdrive Config"),
+    ("r2_buckets", "r2_buckets", "binding", "R2 Bucket"),
+    ("services", "services", "binding", "Worker"),
+    ("analytics_engine_datasets", "analytics_engine_datasets", "binding", "Analytics Engine Dataset"),
+)
+
+
 def _bindings(config: Config) -> Iterator[tuple[str, str, str]]:
-    """``(name, wrangler's friendly type, key)`` of every binding, in wrangler's order of binding types
-    (``friendlyBindingNames``), which decides the order its duplicate message lists them in."""
-    for i, do in enumerate(config.durable_objects):
-        yield do.name, "Durable Object", f"durable_objects.bindings[{i}].name"
-    for i, kv in enumerate(config.kv_namespaces):
-        yield kv.binding, "KV Namespace", f"kv_namespaces[{i}].binding"
-    for i, producer in enumerate(config.queue_producers):
-        yield producer.binding, "Queue", f"queues.producers[{i}].binding"
-    for i, db in enumerate(config.d1_databases):
-        yield db.binding, "D1 Database", f"d1_databases[{i}].binding"
-    for i, index in enumerate(config.vectorize):
-        yield index.binding, "Vectorize Index", f"vectorize[{i}].binding"
-    for i, hd in enumerate(config.hyperdrive):
-        yield hd.binding, "Hyperdrive Config", f"hyperdrive[{i}].binding"
-    for i, bucket in enumerate(config.r2_buckets):
-        yield bucket.binding, "R2 Bucket", f"r2_buckets[{i}].binding"
-    for i, service in enumerate(config.services):
-        yield service.binding, "Worker", f"services[{i}].binding"
-    for i, dataset in enumerate(config.analytics_engine_datasets):
-        yield dataset.binding, "Analytics Engine Dataset", f"analytics_engine_datasets[{i}].binding"
+    """``(name, wrangler's friendly type, key)`` of every binding."""
+    for attribute, key, field, kind in _BINDING_LISTS:
+        for i, entry in enumerate(getattr(config, attribute)):
+            yield getattr(entry, field), kind, f"{key}[{i}].{field}"
     if config.ai_binding:
         yield config.ai_binding, "AI", "ai.binding"
     for name in config.vars:
