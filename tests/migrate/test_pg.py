@@ -135,5 +135,14 @@ def test_cli_schema_from_live_postgres_and_pg_dump(quiz_pg: str, tmp_path: Path)
     parsed = json.loads(from_file.stdout)
     assert sorted(parsed["tables"]) == ["quiz_results", "quizzes", "users"] and parsed["tables"][-1] == "quiz_results"
     assert any("jsonb operators" in n for n in parsed["lossy"])
+    for ddl in (text, "\n".join(parsed["statements"])):
+        # a text/uuid primary key keeps NOT NULL (SQLite lets a non-INTEGER key hold NULL); the rowid needs none
+        assert '"id" TEXT PRIMARY KEY NOT NULL' in ddl.split('"quizzes"')[1].split(");")[0]
+        assert '"id" TEXT PRIMARY KEY NOT NULL' in ddl.split('"quiz_results"')[1].split(");")[0]
+        assert '"id" INTEGER PRIMARY KEY,' in ddl.split('"users"')[1].split(");")[0]
+        db = sqlite3.connect(":memory:")
+        db.executescript(ddl)
+        with pytest.raises(sqlite3.IntegrityError, match="NOT NULL constraint failed: quizzes.id"):
+            db.execute("INSERT INTO quizzes (id, quiz_type, title) VALUES (NULL, 'x', 'y')")
     back = runner.invoke(cli, ["migrate", "schema", "--from", str(tmp_path / "d1.sql"), "--to-schema", "app"])
     assert back.exit_code == 0 and '"app"."users"' in back.stdout and '"is_admin" boolean' in back.stdout
