@@ -9,6 +9,7 @@ without a primary key cannot be resumed midway, so it is emptied and copied agai
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -50,18 +51,45 @@ class CopyReport:
                 "rows_per_second": round(self.rows / self.seconds) if self.seconds else None}
 
 
+# TABLE:CONDITION: a plain or "quoted" identifier, then one ':' (not a PostgreSQL '::' cast)
+_TABLE_PREFIX = re.compile(r'\s*([A-Za-z_][\w$]*|"(?:[^"]|"")+")\s*:(?!:)(.*)', re.DOTALL)
+
+
 def parse_where(items: Sequence[str], tables: Sequence[str]) -> dict[str, str]:
-    """``--where 'users:created_at > now()'`` (per table) or a bare condition when one table is copied."""
+    """``--where 'users:created_at > now()'`` (per table) or a bare condition when one table is copied.
+
+    Anything else with a ':' in it (``created_at > '2024-01-01 10:00'``, ``x::date``) is a bare condition;
+    ``source_tables`` refuses a TABLE that is not copied."""
     where: dict[str, str] = {}
     for item in items:
-        name, sep, cond = item.partition(":")
-        if (sep and name.strip() in tables) or (sep and not tables):
-            where[name.strip()] = cond.strip()
+        match = _TABLE_PREFIX.fullmatch(item)
+        if match:
+            name = match.group(1)
+            name = name[1:-1].replace('""', '"') if name.startswith('"') else name
+            where[name] = match.group(2).strip()
         elif len(tables) == 1:
             where[tables[0]] = item
         else:
             raise MigrateError(f"--where {item!r}: name the table as TABLE:CONDITION when copying several tables")
     return where
+
+
+async def source_tables(source: Endpoint, tables: Sequence[str], where: dict[str, str]) -> Schema:
+    """The source tables to copy or verify (all when ``tables`` is empty), parents first.
+
+    A ``--where`` for a table that is not among them is refused: a typo (``quizes:published``), or a bare
+    condition with a ``:`` in it read as ``TABLE:CONDITION``, would otherwise copy every row unfiltered."""
+    try:
+        schema = (await source.read_schema()).select(list(tables))
+    except KeyError as exc:
+        raise MigrateError(f"no such table in {source.label}: {exc.args[0]}") from None
+    names = [t.name for t in schema.tables]
+    for name, condition in where.items():
+        if name not in names:
+            raise MigrateError(f'--where {name}:{condition}: "{name}" is not a table copied from {source.label} '
+                               f"({', '.join(names) or 'none'}); write TABLE:CONDITION, or give a bare condition "
+                               "with a single --tables")
+    return schema
 
 
 def target_ddl(source: Schema, target_dialect: str, mode: TimestampMode, namespace: str = "public") -> Ddl:
@@ -111,10 +139,7 @@ async def copy_tables(source: Endpoint, target: Endpoint, *, tables: Sequence[st
     where = where or {}
     started = time.perf_counter()
     report = CopyReport()
-    try:
-        source_schema = (await source.read_schema()).select(list(tables))
-    except KeyError as exc:
-        raise MigrateError(f"no such table in {source.label}: {exc.args[0]}") from None
+    source_schema = await source_tables(source, tables, where)
     target_schema = await target.read_schema()
     existing = {t.name for t in target_schema.tables}
     missing = [t for t in source_schema.tables if t.name not in existing]

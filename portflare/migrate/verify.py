@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from portflare.migrate.data import row_encoder
-from portflare.migrate.endpoint import Endpoint, MigrateError, orphan_sql
+from portflare.migrate.data import row_encoder, source_tables
+from portflare.migrate.endpoint import Endpoint, orphan_sql
 from portflare.migrate.model import Table
 from portflare.migrate.progress import NullReporter, Reporter
 from portflare.migrate.types import Portable, TimestampMode
@@ -72,10 +72,7 @@ async def verify(source: Endpoint, target: Endpoint, *, tables: Sequence[str] = 
                  reporter: Reporter | None = None) -> VerifyReport:
     reporter = reporter or NullReporter()
     where = where or {}
-    try:
-        source_schema = (await source.read_schema()).select(list(tables))
-    except KeyError as exc:
-        raise MigrateError(f"no such table in {source.label}: {exc.args[0]}") from None
+    source_schema = await source_tables(source, tables, where)
     target_schema = await target.read_schema()
     report = VerifyReport(sample=sample)
     for table in source_schema.tables:

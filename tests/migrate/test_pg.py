@@ -116,6 +116,22 @@ def test_cli_where_and_tables(quiz_pg: str, tmp_path: Path) -> None:
     assert sqlite3.connect(db).execute("SELECT id FROM quizzes ORDER BY id").fetchall() == [("big5",), ("iq",)]
 
 
+def test_where_naming_a_table_not_copied_is_refused(quiz_pg: str, tmp_path: Path) -> None:
+    db = tmp_path / "d1.sqlite"
+    base = ["--from", PG_URL, "--schema", quiz_pg, "--to", f"sqlite:///{db}"]
+    runner = CliRunner()
+    typo = runner.invoke(cli, ["migrate", "data", *base, "--where", "quizes:published"])
+    assert typo.exit_code == 1
+    assert "--where quizes:published: \"quizes\" is not a table copied from" in typo.stderr
+    assert "(users, quizzes, quiz_results); write TABLE:CONDITION" in typo.stderr
+    # a bare condition with a ':' in it and no --tables: refused, not read as a table name and ignored
+    bare = runner.invoke(cli, ["migrate", "data", *base, "--where", "created_at > '2024-03-01 12:00'"])
+    assert bare.exit_code == 1 and "name the table as TABLE:CONDITION" in bare.stderr
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM sqlite_schema").fetchone() == (0,)  # nothing written
+    other = runner.invoke(cli, ["migrate", "verify", *base, "--tables", "users", "--where", "quizzes:published"])
+    assert other.exit_code == 1 and "\"quizzes\" is not a table copied from" in other.stderr
+
+
 def test_cli_schema_from_live_postgres_and_pg_dump(quiz_pg: str, tmp_path: Path) -> None:
     import subprocess
 

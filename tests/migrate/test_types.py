@@ -165,6 +165,28 @@ def test_decoded_converts_only_columns_asyncpg_cannot_take_as_they_are() -> None
     assert _decoded(clean, decoders) is clean  # nothing to convert: the rows go to COPY untouched
 
 
+@pytest.mark.parametrize(("item", "tables", "expected"), [
+    ("users:created_at > now()", [], {"users": "created_at > now()"}),
+    ("published", ["quizzes"], {"quizzes": "published"}),
+    ("created_at > '2024-01-01 10:00'", ["users"], {"users": "created_at > '2024-01-01 10:00'"}),
+    ("created_at::date = '2024-01-01'", ["users"], {"users": "created_at::date = '2024-01-01'"}),
+    ('"odd ""t""":x = 1', [], {'odd "t"': "x = 1"}),
+    ("quizzes:published", ["users"], {"quizzes": "published"}),  # a table named: source_tables refuses it
+    ("published", [], None),
+    ("created_at > '2024-01-01 10:00'", [], None),
+    ("score > 1", ["users", "quizzes"], None),
+])
+def test_parse_where(item: str, tables: list[str], expected: dict[str, str] | None) -> None:
+    from portflare.migrate.data import parse_where
+    from portflare.migrate.endpoint import MigrateError
+
+    if expected is None:
+        with pytest.raises(MigrateError, match="name the table as TABLE:CONDITION"):
+            parse_where([item], tables)
+    else:
+        assert parse_where([item], tables) == expected
+
+
 def test_fk_order_parents_first_self_reference_ignored_cycle_last() -> None:
     tables = [Table("results", foreign_keys=[ForeignKey(("u",), "users", ("id",))]),
               Table("users", foreign_keys=[ForeignKey(("ref",), "users", ("id",))]),
