@@ -92,7 +92,10 @@ async def verify(source: Endpoint, target: Endpoint, *, tables: Sequence[str] = 
             check.orphans[f"{','.join(fk.columns)} -> {fk.ref_table}"] = int(
                 await target.scalar(orphan_sql(target, target_table, fk)))
         if sample is not None and table.primary_key:
+            reporter.start(table.name, min(sample, check.source_rows))
             await _sampled(source, target, table, target_table, columns, sample, where.get(table.name), mode, check)
+            reporter.advance(table.name, check.checked_rows)
+            reporter.finish(table.name)
             continue
         reporter.start(table.name, check.source_rows + check.target_rows)
         src = await _sum(source, table, columns, where.get(table.name), mode, reporter)

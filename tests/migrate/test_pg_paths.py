@@ -74,6 +74,7 @@ async def test_timestamp_modes_and_a_copy_back_into_native_postgres_types(
         when = await conn.fetchval(f"SELECT created_at FROM {empty_pg_schema}.users WHERE id = 1")
     finally:
         await conn.close()
+    assert row is not None
     assert when == (ODD_TIMES[1] if mode == "iso" else ODD_TIMES[1].replace(
         microsecond=123000 if mode == "unixms" else 0))
     assert (row["plan"], row["tags"], str(row["external_id"]), row["avatar"], row["is_admin"], str(row["balance"])) \
