@@ -402,3 +402,8 @@ def _bulk_warnings(entries: dict[str, Entry | None]) -> None:
     if soon:
         click.echo(f"▲ {len(soon)} key(s) expire within {v.MIN_EXPIRATION_TTL} seconds, which `kv bulk put` "
                    f"refuses as an expiration: {', '.join(soon[:MAX_LISTED_ERRORS])}", err=True)
+    scalar = [name for name, entry in entries.items() if entry is not None and entry.metadata is not None
+              and js_typeof(json.loads(entry.metadata)) != "object"]
+    if scalar:  # KV stores any JSON as metadata; wrangler's bulk file (and so `kv bulk put`) takes objects only
+        click.echo(f"▲ {len(scalar)} key(s) have metadata that is not an object, which `kv bulk put` refuses: "
+                   f"{', '.join(scalar[:MAX_LISTED_ERRORS])}", err=True)

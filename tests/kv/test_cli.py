@@ -155,6 +155,13 @@ def test_bulk_get_format_bulk_round_trips_through_bulk_put(project: Path) -> Non
     partial = kv(project, "bulk", "get", str(project / "some.json"), "--binding", "OTHER", "--format", "bulk")
     assert [i["key"] for i in json.loads(partial.stdout)] == ["text"]
     assert "▲ 1 key(s) not found, left out: gone" in partial.stderr
+    assert kv(project, "key", "put", "odd", "v", "--metadata", '"just text"', "--ttl", "60", "--binding",
+              "OTHER").exit_code == 0
+    (project / "odd.json").write_text(json.dumps(["odd"]))
+    odd = kv(project, "bulk", "get", str(project / "odd.json"), "--binding", "OTHER", "--format", "bulk")
+    assert json.loads(odd.stdout)[0]["metadata"] == "just text"
+    assert "key(s) expire within 60 seconds, which `kv bulk put` refuses as an expiration: odd" in odd.stderr
+    assert "key(s) have metadata that is not an object, which `kv bulk put` refuses: odd" in odd.stderr
 
 
 def test_bulk_put_with_a_bad_item_writes_nothing(project: Path) -> None:
