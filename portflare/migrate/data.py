@@ -12,6 +12,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Sequence
+from contextlib import aclosing
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -193,20 +194,24 @@ async def _copy_table(source: Endpoint, target: Endpoint, table: Table, target_t
     after = checkpoint.last_key if checkpoint else None
     pending: asyncio.Task[None] | None = None
     batches = 0
+    # aclosing: a reader stopped by an error is closed here, not later by the garbage collector, when its
+    # cleanup (a cursor's ROLLBACK on PostgreSQL) would run on the source connection in the middle of the
+    # next command ("another operation is in progress")
     try:
-        async for portable in source.batches(table, columns, after, batch_size, where, mode):
-            rows = portable
-            last_key = key_json([rows[-1][i] for i in key_at]) if key_at else None
-            if pending is not None:
-                await pending
-                batches += 1
-                if after_batch:
-                    after_batch(table.name, batches)
-            done += len(rows)
-            result.rows += len(rows)
-            pending = asyncio.ensure_future(
-                target.write(target_table, columns, portable, Checkpoint(table.name, last_key, done), mode))
-            pending.add_done_callback(_advance(reporter, table.name, len(rows)))
+        async with aclosing(source.batches(table, columns, after, batch_size, where, mode)) as reader:
+            async for portable in reader:
+                rows = portable
+                last_key = key_json([rows[-1][i] for i in key_at]) if key_at else None
+                if pending is not None:
+                    await pending
+                    batches += 1
+                    if after_batch:
+                        after_batch(table.name, batches)
+                done += len(rows)
+                result.rows += len(rows)
+                pending = asyncio.ensure_future(
+                    target.write(target_table, columns, portable, Checkpoint(table.name, last_key, done), mode))
+                pending.add_done_callback(_advance(reporter, table.name, len(rows)))
         if pending is not None:
             await pending
             batches += 1

@@ -10,7 +10,7 @@ cycles load in any order; ``migrate verify`` then checks for orphans.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -183,7 +183,7 @@ class PostgresEndpoint:
         return ", ".join(parts), python
 
     async def batches(self, table: Table, columns: Sequence[str], after: list[Any] | None, size: int,
-                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncIterator[list[Row]]:
+                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncGenerator[list[Row], None]:
         pk = table.primary_key
         select, python = self._select(table, columns, mode)
         encode = encoder(mode) if mode else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -131,7 +131,7 @@ class SqliteEndpoint:
         return int(rows[0][0])
 
     async def batches(self, table: Table, columns: Sequence[str], after: list[Any] | None, size: int,
-                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncIterator[list[Row]]:
+                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncGenerator[list[Row], None]:
         cols = ", ".join(map(quote_ident, columns))
         pk = table.primary_key or ("rowid",)
         keys = ", ".join(map(quote_ident, pk)) if table.primary_key else "rowid"

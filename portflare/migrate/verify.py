@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from contextlib import aclosing
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -110,11 +111,12 @@ async def verify(source: Endpoint, target: Endpoint, *, tables: Sequence[str] = 
 async def _sum(endpoint: Endpoint, table: Table, columns: Sequence[str], where: str | None, mode: TimestampMode,
                reporter: Reporter) -> tuple[int, int]:
     total = count = 0
-    async for rows in endpoint.batches(table, columns, None, BATCH, where, mode):
-        for row in rows:
-            total = (total + row_hash(row)) & MASK
-        count += len(rows)
-        reporter.advance(table.name, len(rows))
+    async with aclosing(endpoint.batches(table, columns, None, BATCH, where, mode)) as reader:  # see _copy_table
+        async for rows in reader:
+            for row in rows:
+                total = (total + row_hash(row)) & MASK
+            count += len(rows)
+            reporter.advance(table.name, len(rows))
     return total, count
 
 
@@ -122,10 +124,11 @@ async def _hashes(endpoint: Endpoint, table: Table, columns: Sequence[str], key_
                   where: str | None, mode: TimestampMode) -> dict[tuple[Portable, ...], int]:
     at = [list(columns).index(c) for c in key_columns] or list(range(len(columns)))
     found: dict[tuple[Portable, ...], int] = {}
-    async for rows in endpoint.batches(table, columns, None, BATCH, where, mode):
-        for row in rows:
-            key = tuple(canonical(row[i]) for i in at)
-            found[key] = (found.get(key, 0) + row_hash(row)) & MASK  # duplicates add up in key-less tables
+    async with aclosing(endpoint.batches(table, columns, None, BATCH, where, mode)) as reader:
+        async for rows in reader:
+            for row in rows:
+                key = tuple(canonical(row[i]) for i in at)
+                found[key] = (found.get(key, 0) + row_hash(row)) & MASK  # duplicates add up in key-less tables
     return found
 
 

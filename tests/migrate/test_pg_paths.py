@@ -134,6 +134,9 @@ async def test_a_table_without_primary_key_is_copied_again_whole_on_resume(
     try:
         with pytest.raises(Boom):
             await copy_tables(pg, d1, batch_size=10, after_batch=fail_at_batch(3))  # type: ignore[arg-type]
+        # the reader's cursor transaction was closed at once, not left for the garbage collector to roll back
+        # in the middle of the next command ("another operation is in progress")
+        assert not pg._conn.is_in_transaction()  # type: ignore[attr-defined]
         checkpoint = await d1.checkpoint("audit_log")
         assert checkpoint is not None and checkpoint.rows == 30 and not checkpoint.done
         report = await copy_tables(pg, d1, batch_size=10)
