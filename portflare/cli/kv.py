@@ -19,12 +19,12 @@ import click
 
 from portflare import config as config_module
 from portflare.bindings.kv import validate as v
+from portflare.bindings.kv.base import Entry, KVBackend
 from portflare.bindings.kv.binding import KVNamespace
 from portflare.cli.common import cli_errors, load, project_options, run, state_dir, target
 from portflare.config import Config
 from portflare.errors import ConfigError
 from portflare.jsobject import js_typeof
-from portflare.runtime.env import open_binding
 
 T = TypeVar("T")
 MAX_LISTED_ERRORS = 12  # wrangler lists this many bad items, then "..."
@@ -67,19 +67,36 @@ def _configured(config: Config, binding: str | None, namespace_id: str | None) -
     return config.kv(name)
 
 
-def _with_namespace(config: Config, binding: str | None, namespace_id: str | None, persist_to: str | None,
-                    action: Callable[[KVNamespace, str], Awaitable[T]]) -> T:
-    """Open the namespace, run ``action(namespace, namespace id)``, close it."""
+async def open_backend(ns: config_module.KVNamespace, state: Path) -> KVBackend:
+    """The store behind a configured namespace, as the runtime opens it (``PORTFLARE_<BINDING>`` or SQLite)."""
+    from portflare.backends import load_backend_class
+    from portflare.bindings.kv import BACKENDS
+
+    kv_target = target("kv", ns.binding, ns.id, state)
+    backend: KVBackend = await load_backend_class("kv", BACKENDS, kv_target).open(kv_target)
+    return backend
+
+
+def _with_backend(config: Config, binding: str | None, namespace_id: str | None, persist_to: str | None,
+                  action: Callable[[KVBackend, str], Awaitable[T]]) -> T:
+    """Open the namespace's store, run ``action(backend, namespace id)``, close it."""
     ns = _configured(config, binding, namespace_id)
 
     async def go() -> T:
-        namespace: KVNamespace = await open_binding(target("kv", ns.binding, ns.id, state_dir(config, persist_to)))
+        backend = await open_backend(ns, state_dir(config, persist_to))
         try:
-            return await action(namespace, ns.id)
+            return await action(backend, ns.id)
         finally:
-            await namespace._aclose()
+            await backend.close()
 
     return run(go())
+
+
+def _with_namespace(config: Config, binding: str | None, namespace_id: str | None, persist_to: str | None,
+                    action: Callable[[KVNamespace, str], Awaitable[T]]) -> T:
+    """Run ``action(namespace, namespace id)`` on the binding a Worker gets (its validation included)."""
+    return _with_backend(config, binding, namespace_id, persist_to,
+                         lambda backend, ns_id: action(KVNamespace(backend), ns_id))
 
 
 def _metadata(text: str | None) -> Any:
@@ -313,24 +330,80 @@ def bulk_delete(filename: str, force: bool, binding: str | None, namespace_id: s
     click.echo("Success!")
 
 
+def bulk_item(name: str, entry: Entry) -> dict[str, Any]:
+    """One item of wrangler's ``kv bulk put`` file: UTF-8 text as it is, any other bytes base64."""
+    item: dict[str, Any] = {"key": name}
+    try:
+        item["value"] = entry.value.decode("utf-8")
+    except UnicodeDecodeError:
+        item["value"] = base64.b64encode(entry.value).decode("ascii")
+        item["base64"] = True
+    if entry.expiration is not None:
+        item["expiration"] = entry.expiration
+    if entry.metadata is not None:
+        item["metadata"] = json.loads(entry.metadata)
+    return item
+
+
+def _text_item(entry: Entry | None, with_metadata: bool) -> dict[str, Any]:
+    # what wrangler prints per key: the value read as text (TextDecoder: bad UTF-8 becomes U+FFFD), or null
+    item: dict[str, Any] = {"value": None if entry is None else entry.value.decode("utf-8", errors="replace")}
+    if with_metadata:
+        item["metadata"] = None if entry is None or entry.metadata is None else json.loads(entry.metadata)
+    return item
+
+
 @bulk.command("get")
 @click.argument("filename", type=click.Path(dir_okay=False))
-@click.option("--with-metadata", is_flag=True, help="Print {value, metadata} for each key.")
+@click.option("--with-metadata", is_flag=True, help="Add each key's metadata: {key: {value, metadata}}.")
+@click.option("--format", "output", type=click.Choice(["values", "bulk"]), default="values", show_default=True,
+              help="values: wrangler's {key: {value}} (text); bulk: a `kv bulk put` file (binary values base64, "
+                   "expiration and metadata kept), for a backup or a copy into another namespace.")
 @_namespace_options
 @cli_errors
-def bulk_get(filename: str, with_metadata: bool, binding: str | None, namespace_id: str | None, config_path: str,
-             env_name: str | None, persist_to: str | None, local: bool) -> None:
-    """Print a JSON object {key: value | null} of the keys listed in FILENAME (text values; with
-    --with-metadata, {key: {value, metadata} | null})."""
+def bulk_get(filename: str, with_metadata: bool, output: str, binding: str | None, namespace_id: str | None,
+             config_path: str, env_name: str | None, persist_to: str | None, local: bool) -> None:
+    """Print the keys listed in FILENAME (a JSON array of names, or `kv key list`'s output) as JSON on stdout.
+
+    By default as wrangler does: {key: {value}} with values read as UTF-8 text ({"value": null} for a missing
+    key). With --format bulk: [{key, value, base64?, expiration?, metadata?}] for the keys found, which
+    `kv bulk put` writes back unchanged, binary values included.
+    """
     config = load(config_path, env_name)
     names = parse_key_list(_read_json(filename), filename)
+    for name in names:
+        v.validate_key("GET", name)
 
-    async def read(namespace: KVNamespace, ns_id: str) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        fetch = namespace.getWithMetadata if with_metadata else namespace.get
-        for start in range(0, len(names), 100):  # KV's bulk get takes at most 100 keys
-            found.update(await fetch(names[start:start + 100], "text"))
+    async def read(backend: KVBackend, ns_id: str) -> dict[str, Entry | None]:
+        found: dict[str, Entry | None] = {}
+        now = time.time()
+        for start in range(0, len(names), v.MAX_BULK_KEYS):
+            found.update(await backend.get_many(names[start:start + v.MAX_BULK_KEYS], now))
         return found
 
-    click.echo(json.dumps(_with_namespace(config, binding, namespace_id, persist_to, read) if names else {},
+    entries = _with_backend(config, binding, namespace_id, persist_to, read) if names else {}
+    if output == "bulk":
+        click.echo(json.dumps([bulk_item(name, entry) for name, entry in entries.items() if entry is not None],
+                              indent=2, ensure_ascii=False))
+        _bulk_warnings(entries)
+        return
+    click.echo(json.dumps({name: _text_item(entry, with_metadata) for name, entry in entries.items()},
                           indent=2, ensure_ascii=False))
+    click.echo("\nSuccess!", err=True)  # wrangler prints it on stdout; here stdout stays one JSON document
+
+
+def _bulk_warnings(entries: dict[str, Entry | None]) -> None:
+    missing = [name for name, entry in entries.items() if entry is None]
+    if missing:
+        click.echo(f"▲ {len(missing)} key(s) not found, left out: {', '.join(missing[:MAX_LISTED_ERRORS])}"
+                   + (", ..." if len(missing) > MAX_LISTED_ERRORS else ""), err=True)
+    soon = [name for name, entry in entries.items() if entry is not None and entry.expiration is not None
+            and entry.expiration < time.time() + v.MIN_EXPIRATION_TTL]
+    if soon:
+        click.echo(f"▲ {len(soon)} key(s) expire within {v.MIN_EXPIRATION_TTL} seconds, which `kv bulk put` "
+                   f"refuses as an expiration: {', '.join(soon[:MAX_LISTED_ERRORS])}", err=True)
+    scalar = [name for name, entry in entries.items() if entry is not None and entry.metadata is not None
+              and js_typeof(json.loads(entry.metadata)) != "object"]
+    if scalar:  # KV stores any JSON as metadata; wrangler's bulk file (and so `kv bulk put`) takes objects only
+        click.echo(f"▲ {len(scalar)} key(s) have metadata that is not an object, which `kv bulk put` refuses: "
+                   f"{', '.join(scalar[:MAX_LISTED_ERRORS])}", err=True)

@@ -9,8 +9,10 @@ without a primary key cannot be resumed midway, so it is emptied and copied agai
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Sequence
+from contextlib import aclosing
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -50,18 +52,45 @@ class CopyReport:
                 "rows_per_second": round(self.rows / self.seconds) if self.seconds else None}
 
 
+# TABLE:CONDITION: a plain or "quoted" identifier, then one ':' (not a PostgreSQL '::' cast)
+_TABLE_PREFIX = re.compile(r'\s*([A-Za-z_][\w$]*|"(?:[^"]|"")+")\s*:(?!:)(.*)', re.DOTALL)
+
+
 def parse_where(items: Sequence[str], tables: Sequence[str]) -> dict[str, str]:
-    """``--where 'users:created_at > now()'`` (per table) or a bare condition when one table is copied."""
+    """``--where 'users:created_at > now()'`` (per table) or a bare condition when one table is copied.
+
+    Anything else with a ':' in it (``created_at > '2024-01-01 10:00'``, ``x::date``) is a bare condition;
+    ``source_tables`` refuses a TABLE that is not copied."""
     where: dict[str, str] = {}
     for item in items:
-        name, sep, cond = item.partition(":")
-        if (sep and name.strip() in tables) or (sep and not tables):
-            where[name.strip()] = cond.strip()
+        match = _TABLE_PREFIX.fullmatch(item)
+        if match:
+            name = match.group(1)
+            name = name[1:-1].replace('""', '"') if name.startswith('"') else name
+            where[name] = match.group(2).strip()
         elif len(tables) == 1:
             where[tables[0]] = item
         else:
             raise MigrateError(f"--where {item!r}: name the table as TABLE:CONDITION when copying several tables")
     return where
+
+
+async def source_tables(source: Endpoint, tables: Sequence[str], where: dict[str, str]) -> Schema:
+    """The source tables to copy or verify (all when ``tables`` is empty), parents first.
+
+    A ``--where`` for a table that is not among them is refused: a typo (``quizes:published``), or a bare
+    condition with a ``:`` in it read as ``TABLE:CONDITION``, would otherwise copy every row unfiltered."""
+    try:
+        schema = (await source.read_schema()).select(list(tables))
+    except KeyError as exc:
+        raise MigrateError(f"no such table in {source.label}: {exc.args[0]}") from None
+    names = [t.name for t in schema.tables]
+    for name, condition in where.items():
+        if name not in names:
+            raise MigrateError(f'--where {name}:{condition}: "{name}" is not a table copied from {source.label} '
+                               f"({', '.join(names) or 'none'}); write TABLE:CONDITION, or give a bare condition "
+                               "with a single --tables")
+    return schema
 
 
 def target_ddl(source: Schema, target_dialect: str, mode: TimestampMode, namespace: str = "public") -> Ddl:
@@ -111,10 +140,7 @@ async def copy_tables(source: Endpoint, target: Endpoint, *, tables: Sequence[st
     where = where or {}
     started = time.perf_counter()
     report = CopyReport()
-    try:
-        source_schema = (await source.read_schema()).select(list(tables))
-    except KeyError as exc:
-        raise MigrateError(f"no such table in {source.label}: {exc.args[0]}") from None
+    source_schema = await source_tables(source, tables, where)
     target_schema = await target.read_schema()
     existing = {t.name for t in target_schema.tables}
     missing = [t for t in source_schema.tables if t.name not in existing]
@@ -168,20 +194,24 @@ async def _copy_table(source: Endpoint, target: Endpoint, table: Table, target_t
     after = checkpoint.last_key if checkpoint else None
     pending: asyncio.Task[None] | None = None
     batches = 0
+    # aclosing: a reader stopped by an error is closed here, not later by the garbage collector, when its
+    # cleanup (a cursor's ROLLBACK on PostgreSQL) would run on the source connection in the middle of the
+    # next command ("another operation is in progress")
     try:
-        async for portable in source.batches(table, columns, after, batch_size, where, mode):
-            rows = portable
-            last_key = key_json([rows[-1][i] for i in key_at]) if key_at else None
-            if pending is not None:
-                await pending
-                batches += 1
-                if after_batch:
-                    after_batch(table.name, batches)
-            done += len(rows)
-            result.rows += len(rows)
-            pending = asyncio.ensure_future(
-                target.write(target_table, columns, portable, Checkpoint(table.name, last_key, done), mode))
-            pending.add_done_callback(_advance(reporter, table.name, len(rows)))
+        async with aclosing(source.batches(table, columns, after, batch_size, where, mode)) as reader:
+            async for portable in reader:
+                rows = portable
+                last_key = key_json([rows[-1][i] for i in key_at]) if key_at else None
+                if pending is not None:
+                    await pending
+                    batches += 1
+                    if after_batch:
+                        after_batch(table.name, batches)
+                done += len(rows)
+                result.rows += len(rows)
+                pending = asyncio.ensure_future(
+                    target.write(target_table, columns, portable, Checkpoint(table.name, last_key, done), mode))
+                pending.add_done_callback(_advance(reporter, table.name, len(rows)))
         if pending is not None:
             await pending
             batches += 1

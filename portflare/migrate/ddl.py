@@ -326,14 +326,16 @@ def sqlite_ddl(schema: Schema, mode: TimestampMode = "unix") -> Ddl:
         for column in table.columns:
             q = quote_ident(column.name)
             if schema.dialect == "sqlite":
-                line = f"{q} {column.type.upper()}".rstrip()
+                declared = column.type.upper()
+                line = f"{q} {declared}".rstrip()
                 default = column.default
             else:
                 source = parse_type(column.type, enum=column.enum_values is not None)
                 mapped = to_sqlite(source, mode, column.enum_values)
                 if mapped.lossy:
                     notes.append(f"{table.name}.{column.name}: {mapped.lossy}")
-                line = f"{q} {mapped.type}"
+                declared = mapped.type
+                line = f"{q} {declared}"
                 default = None
                 if column.default is not None:
                     default, dropped = sqlite_default(column.default, source, mode, schema.dialect)
@@ -343,7 +345,9 @@ def sqlite_ddl(schema: Schema, mode: TimestampMode = "unix") -> Ddl:
                     line += f" CHECK ({mapped.check.format(col=q)})"
             if column.name == single_pk:
                 line += " PRIMARY KEY"
-            if not column.nullable and column.name != single_pk:
+            # Only INTEGER PRIMARY KEY (the rowid) refuses NULL by itself; any other SQLite primary key takes
+            # NULLs (https://sqlite.org/lang_createtable.html#the_primary_key), so it keeps its NOT NULL.
+            if not column.nullable and not (column.name == single_pk and declared == "INTEGER"):
                 line += " NOT NULL"
             if default is not None:
                 line += f" DEFAULT {default}"

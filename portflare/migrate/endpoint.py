@@ -17,7 +17,7 @@ any moment resumes exactly after the last committed batch.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -59,7 +59,7 @@ class Endpoint(Protocol):
     async def count(self, table: Table, where: str | None = None) -> int: ...
 
     def batches(self, table: Table, columns: Sequence[str], after: list[Any] | None, size: int,
-                where: str | None = None, mode: TimestampMode | None = None) -> AsyncIterator[list[Row]]:
+                where: str | None = None, mode: TimestampMode | None = None) -> AsyncGenerator[list[Row], None]:
         """Rows of ``columns`` ordered by the primary key, after the key ``after``: driver values, or portable
         values (``types.py``) converted for ``mode`` when it is given."""
         ...

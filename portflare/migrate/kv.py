@@ -8,8 +8,9 @@
 ``kv:BINDING``                         the project's namespace (binding or id), wherever the Worker reads it
 =====================================  =================================================================
 
-Keys are read in pages and written one by one through the backends' raw ``put`` (no 60-second minimum
-applies: an entry keeps the exact absolute expiration it had). Entries already expired are not copied.
+A KV namespace's keys are listed first (the progress total; memory grows with the key count), then read 100
+at a time and written one by one through the backends' raw ``put`` (no 60-second minimum applies: an entry
+keeps the exact absolute expiration it had). Entries already expired are not copied.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from portflare.bindings.kv.base import Entry, KVBackend
+from portflare.bindings.kv.validate import MAX_BULK_KEYS
 from portflare.migrate.endpoint import MigrateError
 from portflare.migrate.progress import NullReporter, Reporter
 
@@ -48,7 +50,10 @@ class PlainRedisSource:
     def __init__(self, client: Any) -> None:
         self._redis = client
 
-    async def entries(self, now: float, report: KVCopyReport) -> AsyncIterator[list[tuple[str, Entry]]]:
+    async def count(self, now: float) -> int:
+        return int(await self._redis.dbsize())  # every key, strings or not: close enough for a progress total
+
+    async def entries(self, now: float, report: KVCopyReport) -> AsyncIterator[tuple[list[tuple[str, Entry]], int]]:
         cursor = 0
         while True:
             cursor, keys = await self._redis.scan(cursor, count=PAGE)
@@ -70,34 +75,44 @@ class PlainRedisSource:
                         continue
                     expiration = math.ceil(now + pttl / 1000) if isinstance(pttl, int) and pttl > 0 else None
                     page.append((name, Entry(bytes(value), expiration, None)))
-                yield page
+                yield page, len(keys)
             if cursor == 0:
                 return
-
-    async def count(self) -> int | None:
-        return int(await self._redis.dbsize())
 
     async def close(self) -> None:
         await self._redis.aclose()
 
 
 class BackendSource:
+    """A KV namespace in any backend. Its keys are listed once, first: that gives the progress bar its total
+    (KV has no count), and the copy then reads them by name, 100 per bulk read."""
+
     def __init__(self, backend: KVBackend) -> None:
         self.backend = backend
+        self._names: list[str] | None = None
 
-    async def entries(self, now: float, report: KVCopyReport) -> AsyncIterator[list[tuple[str, Entry]]]:
-        start_after: str | None = None
-        while True:
-            keys, more = await self.backend.list_page("", start_after, PAGE, now)
-            if keys:
-                found = await self.backend.get_many([k.name for k in keys], now)
-                yield [(name, entry) for name, entry in found.items() if entry is not None]
+    async def _listed(self, now: float) -> list[str]:
+        if self._names is None:
+            names: list[str] = []
+            start_after: str | None = None
+            while True:
+                keys, more = await self.backend.list_page("", start_after, PAGE, now)
+                names.extend(k.name for k in keys)
+                if not keys or not more:
+                    break
                 start_after = keys[-1].name
-            if not more:
-                return
+            self._names = names
+        return self._names
 
-    async def count(self) -> int | None:
-        return None
+    async def count(self, now: float) -> int:
+        return len(await self._listed(now))
+
+    async def entries(self, now: float, report: KVCopyReport) -> AsyncIterator[tuple[list[tuple[str, Entry]], int]]:
+        names = await self._listed(now)
+        for start in range(0, len(names), MAX_BULK_KEYS):
+            chunk = names[start:start + MAX_BULK_KEYS]
+            found = await self.backend.get_many(chunk, now)  # a key that expired since the listing is None
+            yield [(name, entry) for name, entry in found.items() if entry is not None], len(chunk)
 
     async def close(self) -> None:
         await self.backend.close()
@@ -132,14 +147,10 @@ async def open_kv(url: str, project: Any = None, *, source: bool) -> BackendSour
     if scheme == "kv":
         if project is None:
             raise MigrateError(f"{url} needs a project (run inside it, or pass --config)")
-        from portflare.backends import load_backend_class
-        from portflare.bindings.kv import BACKENDS
-        from portflare.cli.common import target
+        from portflare.cli.kv import open_backend
 
         config, state = project
-        ns = config.kv(parts.netloc or parts.path)
-        kv_target = target("kv", ns.binding, ns.id, state)
-        return BackendSource(await load_backend_class("kv", BACKENDS, kv_target).open(kv_target))
+        return BackendSource(await open_backend(config.kv(parts.netloc or parts.path), state))
     raise MigrateError(f"{url}: unknown KV store (use sqlite:///path, redis://...?namespace=ID, "
                        "redis://...?plain=1 or kv:BINDING)")
 
@@ -168,14 +179,14 @@ async def copy_kv(source: BackendSource | PlainRedisSource, target: BackendSourc
     report = KVCopyReport()
     started = time.perf_counter()
     now = time.time() if now is None else now
-    reporter.start("keys", await source.count())
-    async for page in source.entries(now, report):
+    reporter.start("keys", await source.count(now))
+    async for page, examined in source.entries(now, report):
         for name, entry in page:
             new_name = rename(name, prefix_map)
             report.renamed += new_name != name
             await target.backend.put(new_name, entry.value, entry.expiration, entry.metadata)
         report.copied += len(page)
-        reporter.advance("keys", len(page))
+        reporter.advance("keys", examined)
     reporter.finish("keys")
     report.seconds = time.perf_counter() - started
     return report

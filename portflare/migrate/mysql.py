@@ -7,7 +7,7 @@ DATETIME and TIMESTAMP values come back naive; they are read as UTC (set the ser
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -112,7 +112,7 @@ class MysqlEndpoint:
         return int(rows[0][0])
 
     async def batches(self, table: Table, columns: Sequence[str], after: list[Any] | None, size: int,
-                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncIterator[list[Row]]:
+                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncGenerator[list[Row], None]:
         from portflare.migrate.data import row_encoder
 
         encode = row_encoder(table, columns, mode, self.dialect) if mode else None

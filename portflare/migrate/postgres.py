@@ -10,7 +10,7 @@ cycles load in any order; ``migrate verify`` then checks for orphans.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -27,6 +27,7 @@ from portflare.migrate.types import (
     needs_encoding,
     parse_type,
     pg_decoder,
+    pg_native,
     quote_ident,
 )
 
@@ -64,6 +65,23 @@ WHERE n.nspname = $1 AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.c
 ORDER BY i.relname
 """
 _ACTIONS = {"c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT", "r": "RESTRICT"}
+
+
+def _decoded(rows: Sequence[Sequence[Portable]],
+             decoders: Sequence[tuple[int, Callable[[Any], Any], frozenset[type]]]) -> Sequence[Sequence[Any]]:
+    """Portable rows as asyncpg's COPY takes them, converted column by column: a column whose values asyncpg
+    takes as they are (checked in C: ``set(map(type, ...))``) is not touched."""
+    if not decoders or not rows:
+        return rows
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    changed = False
+    for i, decode, native in decoders:
+        column = columns[i]
+        if set(map(type, column)) <= native:
+            continue
+        columns[i] = [v if v is None else decode(v) for v in column]
+        changed = True
+    return list(zip(*columns, strict=True)) if changed else rows
 
 
 class PostgresEndpoint:
@@ -150,7 +168,8 @@ class PostgresEndpoint:
             q = quote_ident(name)
             expr = q
             if name in table.primary_key or (kind.base in TIMESTAMPS and mode == "iso" and not kind.array):
-                python.append(i)  # keys stay native for keyset paging; ISO text is formatted as Python does
+                if needs_encoding(kind):  # keys stay native for keyset paging; ISO text formatted as Python does
+                    python.append(i)
             elif kind.array:
                 expr = f"array_to_json({q})::text"
             elif kind.base in TIMESTAMPS:
@@ -164,7 +183,7 @@ class PostgresEndpoint:
         return ", ".join(parts), python
 
     async def batches(self, table: Table, columns: Sequence[str], after: list[Any] | None, size: int,
-                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncIterator[list[Row]]:
+                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncGenerator[list[Row], None]:
         pk = table.primary_key
         select, python = self._select(table, columns, mode)
         encode = encoder(mode) if mode else None
@@ -251,24 +270,23 @@ class PostgresEndpoint:
     async def write(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Portable]],
                     checkpoint: Checkpoint, mode: TimestampMode) -> None:
         await self._ensure_checkpoint_table()
-        decoders = [(i, d) for i, c in enumerate(columns)
-                    if (d := pg_decoder(parse_type(table.column(c).type,
-                                                   enum=table.column(c).enum_values is not None), mode))]
-        records: Sequence[Sequence[Any]] = rows
-        if decoders:
-            converted = []
-            for row in rows:
-                out = list(row)
-                for i, decode in decoders:
-                    if out[i] is not None:
-                        out[i] = decode(out[i])
-                converted.append(out)
-            records = converted
+        records = _decoded(rows, self._decoders(table, columns, mode))
         async with self._conn.transaction():
             await self._replica_mode()
             await self._conn.copy_records_to_table(table.name, records=records, columns=list(columns),
                                                    schema_name=self.namespace)
             await self._save(checkpoint)
+
+    def _decoders(self, table: Table, columns: Sequence[str],
+                  mode: TimestampMode) -> list[tuple[int, Callable[[Any], Any], frozenset[type]]]:
+        found = []
+        for i, name in enumerate(columns):
+            column = table.column(name)
+            kind = parse_type(column.type, enum=column.enum_values is not None)
+            decode = pg_decoder(kind, mode)
+            if decode is not None:
+                found.append((i, decode, pg_native(kind)))
+        return found
 
     async def _replica_mode(self) -> None:
         if not self._replica_ok:

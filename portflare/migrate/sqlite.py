@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -131,14 +131,16 @@ class SqliteEndpoint:
         return int(rows[0][0])
 
     async def batches(self, table: Table, columns: Sequence[str], after: list[Any] | None, size: int,
-                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncIterator[list[Row]]:
+                      where: str | None = None, mode: TimestampMode | None = None) -> AsyncGenerator[list[Row], None]:
         cols = ", ".join(map(quote_ident, columns))
         pk = table.primary_key or ("rowid",)
         keys = ", ".join(map(quote_ident, pk)) if table.primary_key else "rowid"
-        select = f"SELECT {cols}, {keys} FROM {quote_ident(table.name)}"
+        width = len(columns)
+        extra = not set(pk) <= set(columns)  # rowid (or a key not copied) rides along, sliced off below
+        select = f"SELECT {cols}{', ' + keys if extra else ''} FROM {quote_ident(table.name)}"
+        at = list(range(width, width + len(pk))) if extra else [list(columns).index(c) for c in pk]
         cond = f"({where}) AND " if where else ""
         marks = ", ".join("?" * len(pk))
-        width = len(columns)
         while True:
             if after is None:
                 sql = select + (f" WHERE {where}" if where else "")
@@ -147,10 +149,10 @@ class SqliteEndpoint:
             rows = await self._run.query(f"{sql} ORDER BY {keys} LIMIT {size}", after or ())
             if not rows:
                 return
-            yield [row[:width] for row in rows]
+            yield [row[:width] for row in rows] if extra else rows
             if len(rows) < size:
                 return
-            after = list(rows[-1][width:])
+            after = [rows[-1][i] for i in at]
 
     async def sample(self, table: Table, columns: Sequence[str], n: int, where: str | None = None) -> list[Row]:
         return list(await self._run.query(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from contextlib import aclosing
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from portflare.migrate.data import row_encoder
-from portflare.migrate.endpoint import Endpoint, MigrateError, orphan_sql
+from portflare.migrate.data import row_encoder, source_tables
+from portflare.migrate.endpoint import Endpoint, orphan_sql
 from portflare.migrate.model import Table
 from portflare.migrate.progress import NullReporter, Reporter
 from portflare.migrate.types import Portable, TimestampMode
@@ -72,10 +73,7 @@ async def verify(source: Endpoint, target: Endpoint, *, tables: Sequence[str] = 
                  reporter: Reporter | None = None) -> VerifyReport:
     reporter = reporter or NullReporter()
     where = where or {}
-    try:
-        source_schema = (await source.read_schema()).select(list(tables))
-    except KeyError as exc:
-        raise MigrateError(f"no such table in {source.label}: {exc.args[0]}") from None
+    source_schema = await source_tables(source, tables, where)
     target_schema = await target.read_schema()
     report = VerifyReport(sample=sample)
     for table in source_schema.tables:
@@ -95,7 +93,10 @@ async def verify(source: Endpoint, target: Endpoint, *, tables: Sequence[str] = 
             check.orphans[f"{','.join(fk.columns)} -> {fk.ref_table}"] = int(
                 await target.scalar(orphan_sql(target, target_table, fk)))
         if sample is not None and table.primary_key:
+            reporter.start(table.name, min(sample, check.source_rows))
             await _sampled(source, target, table, target_table, columns, sample, where.get(table.name), mode, check)
+            reporter.advance(table.name, check.checked_rows)
+            reporter.finish(table.name)
             continue
         reporter.start(table.name, check.source_rows + check.target_rows)
         src = await _sum(source, table, columns, where.get(table.name), mode, reporter)
@@ -110,11 +111,12 @@ async def verify(source: Endpoint, target: Endpoint, *, tables: Sequence[str] = 
 async def _sum(endpoint: Endpoint, table: Table, columns: Sequence[str], where: str | None, mode: TimestampMode,
                reporter: Reporter) -> tuple[int, int]:
     total = count = 0
-    async for rows in endpoint.batches(table, columns, None, BATCH, where, mode):
-        for row in rows:
-            total = (total + row_hash(row)) & MASK
-        count += len(rows)
-        reporter.advance(table.name, len(rows))
+    async with aclosing(endpoint.batches(table, columns, None, BATCH, where, mode)) as reader:  # see _copy_table
+        async for rows in reader:
+            for row in rows:
+                total = (total + row_hash(row)) & MASK
+            count += len(rows)
+            reporter.advance(table.name, len(rows))
     return total, count
 
 
@@ -122,10 +124,11 @@ async def _hashes(endpoint: Endpoint, table: Table, columns: Sequence[str], key_
                   where: str | None, mode: TimestampMode) -> dict[tuple[Portable, ...], int]:
     at = [list(columns).index(c) for c in key_columns] or list(range(len(columns)))
     found: dict[tuple[Portable, ...], int] = {}
-    async for rows in endpoint.batches(table, columns, None, BATCH, where, mode):
-        for row in rows:
-            key = tuple(canonical(row[i]) for i in at)
-            found[key] = (found.get(key, 0) + row_hash(row)) & MASK  # duplicates add up in key-less tables
+    async with aclosing(endpoint.batches(table, columns, None, BATCH, where, mode)) as reader:
+        async for rows in reader:
+            for row in rows:
+                key = tuple(canonical(row[i]) for i in at)
+                found[key] = (found.get(key, 0) + row_hash(row)) & MASK  # duplicates add up in key-less tables
     return found
 
 

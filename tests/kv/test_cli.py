@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -97,15 +98,18 @@ def test_bulk_put_get_delete(project: Path) -> None:
     assert kv(project, "key", "get", "b", "--binding", "CACHE").stdout_bytes == b"\x00\xffbin"
 
     (project / "keys.json").write_text(json.dumps(["a", "c", "zzz"]))
-    got = json.loads(kv(project, "bulk", "get", str(project / "keys.json"), "--binding", "CACHE").stdout)
-    assert got == {"a": "alpha", "c": "gamma", "zzz": None}
-    got = json.loads(kv(project, "bulk", "get", str(project / "keys.json"), "--binding", "CACHE",
-                        "--with-metadata").stdout)
-    assert got == {"a": {"value": "alpha", "metadata": {"n": 1}}, "c": {"value": "gamma", "metadata": None},
-                   "zzz": None}
+    got = kv(project, "bulk", "get", str(project / "keys.json"), "--binding", "CACHE")
+    # wrangler's shape ({key: {value}}, a missing key's value null); its "Success!" goes to stderr here
+    assert json.loads(got.stdout) == {"a": {"value": "alpha"}, "c": {"value": "gamma"}, "zzz": {"value": None}}
+    assert got.stderr == "\nSuccess!\n"
+    got = kv(project, "bulk", "get", str(project / "keys.json"), "--binding", "CACHE", "--with-metadata")
+    assert json.loads(got.stdout) == {"a": {"value": "alpha", "metadata": {"n": 1}},
+                                      "c": {"value": "gamma", "metadata": None},
+                                      "zzz": {"value": None, "metadata": None}}
     (project / "listed.json").write_text(kv(project, "key", "list", "--binding", "CACHE").stdout)
+    # values are read as text, as wrangler's TextDecoder does: the 0xFF byte becomes U+FFFD (--format bulk keeps it)
     assert json.loads(kv(project, "bulk", "get", str(project / "listed.json"), "--binding", "CACHE").stdout) == {
-        "a": "alpha", "b": "\x00\ufffdbin", "c": "gamma"}
+        "a": {"value": "alpha"}, "b": {"value": "\x00\ufffdbin"}, "c": {"value": "gamma"}}
 
     refused = kv(project, "bulk", "delete", str(project / "keys.json"), "--binding", "CACHE", input="n\n")
     assert f'Not deleting keys read from "{project / "keys.json"}".' in refused.stdout
@@ -113,6 +117,51 @@ def test_bulk_put_get_delete(project: Path) -> None:
     deleted = kv(project, "bulk", "delete", str(project / "keys.json"), "--binding", "CACHE", "--force")
     assert deleted.exit_code == 0 and deleted.stdout.strip() == "Success!"
     assert [k["name"] for k in json.loads(kv(project, "key", "list", "--binding", "CACHE").stdout)] == ["b"]
+
+
+def test_bulk_get_format_bulk_round_trips_through_bulk_put(project: Path) -> None:
+    expires = int(time.time()) + 3600
+    items = [
+        {"key": "bin", "value": base64.b64encode(b"\x00\xff\xfe raw").decode(), "base64": True,
+         "expiration": expires, "metadata": {"type": "png", "n": [1, 2]}},
+        {"key": "text", "value": "héllo 🎉\n", "metadata": {}},
+        {"key": "plain", "value": ""},
+        {"key": "ttl", "value": "soon", "expiration_ttl": 600},
+    ]
+    (project / "put.json").write_text(json.dumps(items))
+    assert kv(project, "bulk", "put", str(project / "put.json"), "--binding", "CACHE").exit_code == 0
+    (project / "keys.json").write_text(kv(project, "key", "list", "--binding", "CACHE").stdout)
+
+    exported = kv(project, "bulk", "get", str(project / "keys.json"), "--binding", "CACHE", "--format", "bulk")
+    assert exported.exit_code == 0, exported.output
+    dump = json.loads(exported.stdout)
+    by_key = {item["key"]: item for item in dump}
+    assert by_key["bin"] == {"key": "bin", "value": base64.b64encode(b"\x00\xff\xfe raw").decode(), "base64": True,
+                             "expiration": expires, "metadata": {"type": "png", "n": [1, 2]}}
+    assert by_key["text"] == {"key": "text", "value": "héllo 🎉\n", "metadata": {}}
+    assert by_key["plain"] == {"key": "plain", "value": ""}
+    assert abs(by_key["ttl"]["expiration"] - (time.time() + 600)) < 5  # the TTL is now an absolute expiration
+
+    (project / "dump.json").write_text(exported.stdout)
+    put = kv(project, "bulk", "put", str(project / "dump.json"), "--binding", "OTHER")
+    assert put.exit_code == 0 and put.stderr == "", put.output
+    copied = kv(project, "bulk", "get", str(project / "keys.json"), "--binding", "OTHER", "--format", "bulk")
+    assert json.loads(copied.stdout) == dump
+    assert kv(project, "key", "get", "bin", "--binding", "OTHER").stdout_bytes == b"\x00\xff\xfe raw"
+    assert kv(project, "key", "list", "--binding", "OTHER").stdout == kv(project, "key", "list", "--binding",
+                                                                           "CACHE").stdout
+
+    (project / "some.json").write_text(json.dumps(["text", "gone"]))
+    partial = kv(project, "bulk", "get", str(project / "some.json"), "--binding", "OTHER", "--format", "bulk")
+    assert [i["key"] for i in json.loads(partial.stdout)] == ["text"]
+    assert "▲ 1 key(s) not found, left out: gone" in partial.stderr
+    assert kv(project, "key", "put", "odd", "v", "--metadata", '"just text"', "--ttl", "60", "--binding",
+              "OTHER").exit_code == 0
+    (project / "odd.json").write_text(json.dumps(["odd"]))
+    odd = kv(project, "bulk", "get", str(project / "odd.json"), "--binding", "OTHER", "--format", "bulk")
+    assert json.loads(odd.stdout)[0]["metadata"] == "just text"
+    assert "key(s) expire within 60 seconds, which `kv bulk put` refuses as an expiration: odd" in odd.stderr
+    assert "key(s) have metadata that is not an object, which `kv bulk put` refuses: odd" in odd.stderr
 
 
 def test_bulk_put_with_a_bad_item_writes_nothing(project: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import time
@@ -110,3 +111,41 @@ def test_plain_redis_to_sqlite_to_redis_namespace(plain_redis: str, tmp_path: Pa
                                f"sqlite:///{back}"]).exit_code == 0
     assert sorted(sqlite3.connect(back).execute("SELECT key, value, expiration FROM kv")) == sorted(
         (k, v, e) for k, (v, e) in rows.items())
+
+
+def test_kv_binding_to_redis_namespace_and_back_keeps_values_expirations_metadata(
+        plain_redis: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PORTFLARE_CACHE", "PORTFLARE_COPY"):
+        monkeypatch.delenv(name, raising=False)
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "wrangler.toml").write_text('name = "app"\nmain = "a.py"\n[[kv_namespaces]]\nbinding = "CACHE"\n'
+                                          'id = "cache-id"\n[[kv_namespaces]]\nbinding = "COPY"\nid = "copy-id"\n')
+    common = ["-c", str(project), "--persist-to", str(tmp_path / "state")]
+    items = [{"key": "quiz:big5", "value": '{"q": 44}', "metadata": {"v": 2, "tags": ["a"]}},
+             {"key": "blob", "value": base64.b64encode(b"\x89PNG\x00\xff").decode(), "base64": True,
+              "expiration": int(time.time()) + 7200, "metadata": {"type": "image/png"}},
+             {"key": "plain", "value": "x", "expiration_ttl": 900}]
+    (tmp_path / "seed.json").write_text(json.dumps(items))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["kv", "bulk", "put", str(tmp_path / "seed.json"), "--binding", "CACHE",
+                               *common]).exit_code == 0
+    namespace = f"ns-{uuid.uuid4().hex[:8]}"
+    out = runner.invoke(cli, ["migrate", "kv", "--from", "kv:CACHE", "--to", f"{plain_redis}?namespace={namespace}",
+                              "--json", *common])
+    assert out.exit_code == 0 and json.loads(out.stdout)["copied"] == 3, out.output
+    back = runner.invoke(cli, ["migrate", "kv", "--from", f"{plain_redis}?namespace={namespace}", "--to",
+                               "kv:copy-id", "--prefix-map", "quiz:q", *common])  # by namespace id
+    assert back.exit_code == 0 and "3 keys copied" in back.stdout and "1 renamed" in back.stdout, back.output
+
+    def dump(binding: str, keys: list[str]) -> list[dict[str, object]]:
+        (tmp_path / "keys.json").write_text(json.dumps(keys))
+        got = runner.invoke(cli, ["kv", "bulk", "get", str(tmp_path / "keys.json"), "--binding", binding,
+                                  "--format", "bulk", *common])
+        assert got.exit_code == 0, got.output
+        return json.loads(got.stdout)  # type: ignore[no-any-return]
+
+    original = dump("CACHE", ["blob", "plain", "quiz:big5"])
+    assert dump("COPY", ["blob", "plain", "q:big5"]) == [
+        original[0], original[1], {**original[2], "key": "q:big5"}]
+    assert original[2]["metadata"] == {"v": 2, "tags": ["a"]} and original[0]["base64"] is True

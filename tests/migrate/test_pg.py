@@ -116,6 +116,22 @@ def test_cli_where_and_tables(quiz_pg: str, tmp_path: Path) -> None:
     assert sqlite3.connect(db).execute("SELECT id FROM quizzes ORDER BY id").fetchall() == [("big5",), ("iq",)]
 
 
+def test_where_naming_a_table_not_copied_is_refused(quiz_pg: str, tmp_path: Path) -> None:
+    db = tmp_path / "d1.sqlite"
+    base = ["--from", PG_URL, "--schema", quiz_pg, "--to", f"sqlite:///{db}"]
+    runner = CliRunner()
+    typo = runner.invoke(cli, ["migrate", "data", *base, "--where", "quizes:published"])
+    assert typo.exit_code == 1
+    assert "--where quizes:published: \"quizes\" is not a table copied from" in typo.stderr
+    assert "(users, quizzes, quiz_results); write TABLE:CONDITION" in typo.stderr
+    # a bare condition with a ':' in it and no --tables: refused, not read as a table name and ignored
+    bare = runner.invoke(cli, ["migrate", "data", *base, "--where", "created_at > '2024-03-01 12:00'"])
+    assert bare.exit_code == 1 and "name the table as TABLE:CONDITION" in bare.stderr
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM sqlite_schema").fetchone() == (0,)  # nothing written
+    other = runner.invoke(cli, ["migrate", "verify", *base, "--tables", "users", "--where", "quizzes:published"])
+    assert other.exit_code == 1 and "\"quizzes\" is not a table copied from" in other.stderr
+
+
 def test_cli_schema_from_live_postgres_and_pg_dump(quiz_pg: str, tmp_path: Path) -> None:
     import subprocess
 
@@ -135,5 +151,14 @@ def test_cli_schema_from_live_postgres_and_pg_dump(quiz_pg: str, tmp_path: Path)
     parsed = json.loads(from_file.stdout)
     assert sorted(parsed["tables"]) == ["quiz_results", "quizzes", "users"] and parsed["tables"][-1] == "quiz_results"
     assert any("jsonb operators" in n for n in parsed["lossy"])
+    for ddl in (text, "\n".join(parsed["statements"])):
+        # a text/uuid primary key keeps NOT NULL (SQLite lets a non-INTEGER key hold NULL); the rowid needs none
+        assert '"id" TEXT PRIMARY KEY NOT NULL' in ddl.split('"quizzes"')[1].split(");")[0]
+        assert '"id" TEXT PRIMARY KEY NOT NULL' in ddl.split('"quiz_results"')[1].split(");")[0]
+        assert '"id" INTEGER PRIMARY KEY,' in ddl.split('"users"')[1].split(");")[0]
+        db = sqlite3.connect(":memory:")
+        db.executescript(ddl)
+        with pytest.raises(sqlite3.IntegrityError, match="NOT NULL constraint failed: quizzes.id"):
+            db.execute("INSERT INTO quizzes (id, quiz_type, title) VALUES (NULL, 'x', 'y')")
     back = runner.invoke(cli, ["migrate", "schema", "--from", str(tmp_path / "d1.sql"), "--to-schema", "app"])
     assert back.exit_code == 0 and '"app"."users"' in back.stdout and '"is_admin" boolean' in back.stdout

@@ -17,6 +17,7 @@ from portflare.migrate.types import (
     encoder,
     parse_type,
     pg_decoder,
+    pg_native,
     sqlite_default,
     to_postgres,
     to_sqlite,
@@ -148,6 +149,42 @@ def test_encoder(value: object, mode: str, expected: object) -> None:
 def test_pg_decoder(target: str, mode: str, portable: object, expected: object) -> None:
     decode = pg_decoder(parse_type(target), mode)  # type: ignore[arg-type]
     assert decode is not None and decode(portable) == expected  # type: ignore[arg-type]
+
+
+def test_decoded_converts_only_columns_asyncpg_cannot_take_as_they_are() -> None:
+    from portflare.migrate.postgres import _decoded
+
+    columns = ["bigint", "double precision", "boolean", "text", "bigint"]
+    decoders = [(i, d, pg_native(parse_type(t))) for i, t in enumerate(columns)
+                if (d := pg_decoder(parse_type(t), "unix"))]
+    rows = [(1, 2, 1, "a", 5), (2, None, 0, "b", "6")]  # SQLite can hold text in an INTEGER column
+    out = _decoded(rows, decoders)
+    assert [list(r) for r in out] == [[1, 2, True, "a", 5], [2, None, False, "b", 6]]
+    assert type(out[0][1]) is int  # native for double precision: asyncpg takes an int as it is
+    clean = [(1, 2.5, None, "a", 5)]
+    assert _decoded(clean, decoders) is clean  # nothing to convert: the rows go to COPY untouched
+
+
+@pytest.mark.parametrize(("item", "tables", "expected"), [
+    ("users:created_at > now()", [], {"users": "created_at > now()"}),
+    ("published", ["quizzes"], {"quizzes": "published"}),
+    ("created_at > '2024-01-01 10:00'", ["users"], {"users": "created_at > '2024-01-01 10:00'"}),
+    ("created_at::date = '2024-01-01'", ["users"], {"users": "created_at::date = '2024-01-01'"}),
+    ('"odd ""t""":x = 1', [], {'odd "t"': "x = 1"}),
+    ("quizzes:published", ["users"], {"quizzes": "published"}),  # a table named: source_tables refuses it
+    ("published", [], None),
+    ("created_at > '2024-01-01 10:00'", [], None),
+    ("score > 1", ["users", "quizzes"], None),
+])
+def test_parse_where(item: str, tables: list[str], expected: dict[str, str] | None) -> None:
+    from portflare.migrate.data import parse_where
+    from portflare.migrate.endpoint import MigrateError
+
+    if expected is None:
+        with pytest.raises(MigrateError, match="name the table as TABLE:CONDITION"):
+            parse_where([item], tables)
+    else:
+        assert parse_where([item], tables) == expected
 
 
 def test_fk_order_parents_first_self_reference_ignored_cycle_last() -> None:
