@@ -327,7 +327,10 @@ async def test_a_large_object_streams_in_bounded_memory(tmp_path: Path) -> None:
         await source.close()
         await target.close()
     assert report.copied == 1 and report.bytes == 12 * MB
-    assert peak < 4 * MB, f"peak {peak / MB:.1f} MiB: the object was held whole"
+    # Up to four 1 MiB chunks are alive at once (the one being read while the reader still holds the last, one
+    # hashed on a thread, one being written), plus allocator slack: 4 MiB was at the edge and failed about one
+    # run in ten. Half the object still fails at once if it is ever held whole.
+    assert peak < 6 * MB, f"peak {peak / MB:.1f} MiB: the object was held whole"
 
 
 def test_bad_endpoints_are_refused(tmp_path: Path, project: list[str]) -> None:
