@@ -12,6 +12,7 @@ or on another node) gets the messages again. What happens to each message afterw
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -135,6 +136,12 @@ class Consumer:
         except asyncio.CancelledError:
             if batch:  # never shown to the Worker: hand back without counting an attempt
                 await asyncio.shield(self._release(batch))
+            raise
+        except Exception:
+            if batch:  # the same, rather than leave them leased for a whole lease; if the backend is down,
+                with contextlib.suppress(Exception):  # the leases run out instead
+                    await self._release(batch)
+            self._forget(batch)
             raise
         except BaseException:
             self._forget(batch)
