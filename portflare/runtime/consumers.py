@@ -22,6 +22,7 @@ from portflare.bindings.queues import validate as v
 from portflare.bindings.queues.base import Delivery, QueueBackend
 from portflare.bindings.queues.batch import Action, Decision, Message, MessageBatch, Outcome, decide
 from portflare.config import QueueConsumer
+from portflare.runtime.events import WaitUntilError
 
 log = logging.getLogger("portflare.queues")
 
@@ -186,6 +187,9 @@ class Consumer:
                     messages = [Message(d, codec.decode(d.body, d.content_type), outcome) for d in live]
                     async with asyncio.timeout(WALL_TIME_SECONDS):
                         await self.handler(MessageBatch(s.queue, messages, outcome))
+                except WaitUntilError as exc:
+                    log.error("queue %s: %s; every message not acked will be retried", s.queue, exc)
+                    failed = True
                 except Exception:
                     log.exception("queue %s: the queue handler raised; every message not acked will be retried",
                                   s.queue)
