@@ -61,6 +61,7 @@ class Consumer:
     def __init__(self, settings: QueueConsumer, backend: QueueBackend, handler: QueueHandler, *,
                  dead_letter: QueueBackend | None = None, lease: float = LEASE_SECONDS,
                  poll: float = POLL_SECONDS, clock: Callable[[], float] = time.time) -> None:
+        v.configured_delay(settings.retry_delay, f"queues.consumers (queue {settings.queue}): retry_delay")
         self.settings = settings
         self.backend = backend
         self.dead_letter = dead_letter
