@@ -7,6 +7,7 @@ and change what every node sees.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from typing import Any
 import click
 
 from portflare.backends import redact
-from portflare.bindings.queues import open_backend, queue_target
+from portflare.bindings.queues import open_backend, queue_names, queue_target
 from portflare.bindings.queues.base import QueueBackend, QueueStats
 from portflare.cli.common import cli_errors, load, project_options, run, state_dir
 from portflare.config import Config
@@ -30,17 +31,9 @@ def queues() -> None:
     """Inspect and manage Queues (as ``wrangler queues``)."""
 
 
-def known_queues(config: Config) -> list[str]:
-    """Every queue the config names: producers', consumers' and dead-letter queues, in order of appearance."""
-    names = [p.queue for p in config.queue_producers]
-    for c in config.queue_consumers:
-        names += [c.queue] + ([c.dead_letter_queue] if c.dead_letter_queue else [])
-    return list(dict.fromkeys(names))
-
-
 def _check(config: Config, name: str) -> None:
-    if name not in known_queues(config):
-        known = ", ".join(known_queues(config)) or "none"
+    if name not in queue_names(config):
+        known = ", ".join(queue_names(config)) or "none"
         raise ConfigError(f"{config.path}: no queue named '{name}' (configured: {known})")
 
 
@@ -65,7 +58,7 @@ async def _stats(config: Config, name: str, persist_to: str | None) -> tuple[Que
 def list_(config_path: str, env_name: str | None, persist_to: str | None, local: bool) -> None:
     """Every queue in the config, with its producers, consumer and depth."""
     config = load(config_path, env_name)
-    names = known_queues(config)
+    names = queue_names(config)
     if not names:
         click.echo("No queues in the config.", err=True)
         return
@@ -111,7 +104,7 @@ def info(name: str, config_path: str, env_name: str | None, persist_to: str | No
 
 @queues.command("purge")
 @click.argument("name")
-@click.option("--force", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", "-y", is_flag=True, help="Do not ask to type the queue's name first.")
 @project_options
 @cli_errors
 def purge(name: str, force: bool, config_path: str, env_name: str | None, persist_to: str | None,
@@ -120,15 +113,19 @@ def purge(name: str, force: bool, config_path: str, env_name: str | None, persis
     config = load(config_path, env_name)
     _check(config, name)
     if not force:
-        click.confirm(f"This operation will permanently delete all the messages in queue {name}. Type {name} to "
-                      "proceed.", abort=True, err=True)
+        # wrangler's prompt and check: the queue's name must be typed (or piped in), not just "y".
+        typed = click.prompt(f"This operation will permanently delete all the messages in Queue {name}. Type "
+                             f"{name} to proceed.", default="", show_default=False, err=True)
+        if typed.strip() != name:
+            click.secho("✘ Incorrect queue name provided. Skipping purge operation", fg="red", err=True)
+            sys.exit(1)
 
     async def go() -> int:
         async with _opened(config, name, persist_to) as (backend, _):
             return await backend.purge()
 
     count = run(go())
-    click.echo(f"Purged queue '{name}' ({count} message{'' if count == 1 else 's'}).", err=True)
+    click.echo(f"Purged Queue '{name}' ({count} message{'' if count == 1 else 's'}).", err=True)
 
 
 async def redrive_messages(source: QueueBackend, destination: QueueBackend) -> int:

@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mutabl
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 from portflare.api.current import event_scope, set_process_env
 from portflare.api.fetch import aclose_client
@@ -31,9 +30,10 @@ from portflare.config import Config
 from portflare.jsobject import JsDict
 from portflare.runtime.context import BackgroundTasks, ExecutionContext
 from portflare.runtime.env import open_env
+from portflare.runtime.events import EventContext
 from portflare.runtime.handlers import WorkerHandlers
 from portflare.runtime.loader import load_worker
-from portflare.runtime.scheduled import ScheduledController
+from portflare.runtime.scheduled import TRIGGER_PATHS, WRANGLER_TRIGGER_PATH, ScheduledController, trigger_request
 
 log = logging.getLogger("portflare.worker")
 
@@ -45,7 +45,6 @@ StartupHook = Callable[[Any], Awaitable[Any]]
 
 # Cloudflare lets waitUntil() work run for 30 s after the response; we give the same grace at shutdown.
 WAIT_UNTIL_GRACE = 30.0
-SCHEDULED_PATHS = ("/__scheduled", "/cdn-cgi/handler/scheduled")
 
 
 def create_app(config: Config, *, state_dir: Path, dev: bool, assets: Any = None,
@@ -123,14 +122,17 @@ class WorkerApp:
     # -- events from outside HTTP (cron, queues) ----------------------------------------------------------
 
     async def run_scheduled(self, controller: Any) -> None:
-        """Run the Worker's scheduled handler for one tick (raises what the handler raised)."""
+        """Run the Worker's scheduled handler for one tick, and its waitUntil work (raises if either failed)."""
         assert self.handlers is not None, "the Worker is not loaded"
-        await self.handlers.scheduled(controller, self.env, ExecutionContext(self.tasks))
+        ctx = EventContext(self.tasks)
+        await ctx.complete(self.handlers.scheduled(controller, self.env, ctx))
 
     async def run_queue(self, batch: Any) -> None:
-        """Run the Worker's queue handler for one batch (raises what the handler raised)."""
+        """Run the Worker's queue handler for one batch, and its waitUntil work (raises if either failed): the
+        consumer settles the batch only when this returns, as Cloudflare does."""
         assert self.handlers is not None, "the Worker is not loaded"
-        await self.handlers.queue(batch, self.env, ExecutionContext(self.tasks))
+        ctx = EventContext(self.tasks)
+        await ctx.complete(self.handlers.queue(batch, self.env, ctx))
 
     # -- HTTP -----------------------------------------------------------------------------------------------
 
@@ -141,8 +143,8 @@ class WorkerApp:
         request = request_from_scope(scope, receive)
         ctx = ExecutionContext(self.tasks)
         with event_scope(self.env, ctx):  # also while the body streams: generators may use workers.env
-            if self.dev and scope["path"] in SCHEDULED_PATHS:
-                response = await self._test_scheduled(scope, ctx)
+            if self.dev and scope["path"] in TRIGGER_PATHS:
+                response = await self._test_scheduled(scope)
             else:
                 response = await self._respond(request, ctx)
             await send_response(send, response, head=scope["method"] == "HEAD")
@@ -168,19 +170,25 @@ class WorkerApp:
                 return fallback
             return self._error_response(exc)
 
-    async def _test_scheduled(self, scope: Scope, ctx: ExecutionContext) -> Response:
-        """``wrangler dev --test-scheduled``: ``GET /__scheduled?cron=...`` fires the scheduled handler."""
-        assert self.handlers is not None
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        controller = ScheduledController(query.get("cron", ["* * * * *"])[0])
-        if not self.handlers.has_scheduled:
-            return Response("The Worker has no scheduled handler.", status=500)
+    async def _test_scheduled(self, scope: Scope) -> Response:
+        """Fire the scheduled handler by hand: the routes and parameters of ``portflare.runtime.scheduled``."""
         try:
-            await self.handlers.scheduled(controller, self.env, ctx)
+            trigger = trigger_request(scope.get("query_string", b"").decode("latin-1"))
+        except ValueError as exc:
+            return Response(str(exc), status=400)
+        controller = ScheduledController(trigger.cron, trigger.scheduled_time)
+        error: Exception | None = None
+        try:
+            await self.run_scheduled(controller)
         except Exception as exc:
             log.exception("Uncaught exception in the Worker's scheduled handler (cron %r)", controller.cron)
-            return self._error_response(exc)
-        return Response("Ran scheduled event")
+            error = exc
+        outcome, status = ("ok", 200) if error is None else ("exception", 500)
+        if trigger.as_json:
+            return Response.from_json({"outcome": outcome, "noRetry": not controller.retry}, status=status)
+        if scope["path"] != WRANGLER_TRIGGER_PATH:
+            return Response(outcome, status=status)
+        return Response("Ran scheduled event") if error is None else self._error_response(error)
 
     def _error_response(self, exc: BaseException) -> Response:
         if self.dev:

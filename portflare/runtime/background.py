@@ -12,8 +12,9 @@ the consumers stop taking messages, running batches and cron runs get ``shutdown
 then are cancelled (their messages come back when their leases run out), and the backends close.
 
 Backends: each consumer's queue (and dead-letter queue) by ``PORTFLARE_QUEUE_<NAME>`` (or a producer binding's
-``PORTFLARE_<BINDING>``: see ``portflare.bindings.queues``); cron claims by ``PORTFLARE_CRON``, keyed by the
-Worker's name. Unset: SQLite files under ``state_dir``.
+``PORTFLARE_<BINDING>``: see ``portflare.bindings.queues``); cron claims by ``PORTFLARE_CRON``, else the Redis a
+queue of the Worker is on (``cron_store_url``), keyed by the Worker's name. Unset: SQLite files under
+``state_dir``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,17 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from portflare.backends import BackendTarget, backend_url
-from portflare.bindings.queues import open_backend, queue_target
+from portflare.backends import BackendTarget, backend_url, env_var_for, redact
+from portflare.bindings.queues import (
+    REDIS_SCHEMES,
+    open_backend,
+    queue_binding_name,
+    queue_names,
+    queue_target,
+    queue_url,
+)
 from portflare.config import Config
 from portflare.runtime.consumers import Consumer, QueueHandler, backoff
 from portflare.runtime.cron import CronScheduler, ScheduledHandler, open_cron_store, parse_cron
@@ -76,6 +85,41 @@ async def _stop(background: Background, grace: float) -> None:
         await asyncio.wait(late, timeout=5)
 
 
+def cron_store_url(config: Config, environ: Mapping[str, str] | None = None) -> str | None:
+    """Where this Worker's cron ticks are claimed: a URL, or None for the embedded SQLite file.
+
+    ``PORTFLARE_CRON`` if set. Else the Redis (or Valkey) one of the Worker's queues is on: nodes that share a
+    queue are a cluster, and with a claim file each on its own disk every node would fire every tick. Else
+    SQLite, which serves the processes of one machine; if other bindings are on shared servers (several
+    nodes are likely then), say that each node would fire every tick.
+    """
+    url = backend_url(CRON_BINDING, environ)
+    if url is not None:
+        return url
+    for queue in queue_names(config):
+        url = queue_url(queue, config.queue_producers, environ)
+        if url is not None and urlsplit(url).scheme.lower() in REDIS_SCHEMES:
+            log.info("cron: ticks are claimed in %s, where queue '%s' is (set %s to choose another store)",
+                     redact(url), queue, env_var_for(CRON_BINDING))
+            return url
+    shared = _shared_backends(config, environ)
+    if shared:
+        log.warning("cron: ticks are claimed in a SQLite file on this machine, but %s %s a shared server: if "
+                    "several nodes run this Worker, every node fires every tick. Set %s=redis://... (a Redis every "
+                    "node reaches) to fire each tick once across nodes.", ", ".join(shared),
+                    "puts a binding on" if len(shared) == 1 else "put bindings on", env_var_for(CRON_BINDING))
+    return None
+
+
+def _shared_backends(config: Config, environ: Mapping[str, str] | None) -> list[str]:
+    """The ``PORTFLARE_<BINDING>`` variables that put a KV, D1, R2 or queue binding on a server (not SQLite)."""
+    bindings = [*(b.binding for b in config.kv_namespaces), *(b.binding for b in config.d1_databases),
+                *(b.binding for b in config.r2_buckets), *(p.binding for p in config.queue_producers),
+                *(queue_binding_name(q) for q in queue_names(config))]
+    return [env_var_for(b) for b in dict.fromkeys(bindings)
+            if (url := backend_url(b, environ)) is not None and urlsplit(url).scheme.lower() != "sqlite"]
+
+
 @asynccontextmanager
 async def run_background(config: Config, env: Any, state_dir: Path, queue_handler: QueueHandler | None,
                          scheduled_handler: ScheduledHandler | None, *, environ: Mapping[str, str] | None = None,
@@ -110,7 +154,7 @@ async def run_background(config: Config, env: Any, state_dir: Path, queue_handle
             for cron in config.crons:
                 parse_cron(cron)  # a bad expression fails startup, as wrangler deploy would refuse it
             store = await open_cron_store(BackendTarget(kind="cron", binding=CRON_BINDING, resource=config.name,
-                                                        state_dir=state_dir, url=backend_url(CRON_BINDING, environ)))
+                                                        state_dir=state_dir, url=cron_store_url(config, environ)))
             stack.push_async_callback(store.close)
             background.scheduler = CronScheduler(config.crons, store, scheduled_handler)
         for consumer in background.consumers:

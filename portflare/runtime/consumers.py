@@ -12,6 +12,7 @@ or on another node) gets the messages again. What happens to each message afterw
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,6 +22,7 @@ from portflare.bindings.queues import validate as v
 from portflare.bindings.queues.base import Delivery, QueueBackend
 from portflare.bindings.queues.batch import Action, Decision, Message, MessageBatch, Outcome, decide
 from portflare.config import QueueConsumer
+from portflare.runtime.events import WaitUntilError
 
 log = logging.getLogger("portflare.queues")
 
@@ -59,6 +61,7 @@ class Consumer:
     def __init__(self, settings: QueueConsumer, backend: QueueBackend, handler: QueueHandler, *,
                  dead_letter: QueueBackend | None = None, lease: float = LEASE_SECONDS,
                  poll: float = POLL_SECONDS, clock: Callable[[], float] = time.time) -> None:
+        v.configured_delay(settings.retry_delay, f"queues.consumers (queue {settings.queue}): retry_delay")
         self.settings = settings
         self.backend = backend
         self.dead_letter = dead_letter
@@ -136,6 +139,12 @@ class Consumer:
             if batch:  # never shown to the Worker: hand back without counting an attempt
                 await asyncio.shield(self._release(batch))
             raise
+        except Exception:
+            if batch:  # the same, rather than leave them leased for a whole lease; if the backend is down,
+                with contextlib.suppress(Exception):  # the leases run out instead
+                    await self._release(batch)
+            self._forget(batch)
+            raise
         except BaseException:
             self._forget(batch)
             raise
@@ -179,6 +188,9 @@ class Consumer:
                     messages = [Message(d, codec.decode(d.body, d.content_type), outcome) for d in live]
                     async with asyncio.timeout(WALL_TIME_SECONDS):
                         await self.handler(MessageBatch(s.queue, messages, outcome))
+                except WaitUntilError as exc:
+                    log.error("queue %s: %s; every message not acked will be retried", s.queue, exc)
+                    failed = True
                 except Exception:
                     log.exception("queue %s: the queue handler raised; every message not acked will be retried",
                                   s.queue)

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from croniter import CroniterError, croniter
 
 from portflare.backends import BackendTarget, sqlite_path
+from portflare.bindings.queues import REDIS_SCHEMES
 from portflare.errors import BackendError, ConfigError
 from portflare.runtime.scheduled import ScheduledController
 from portflare.sqlitefile import connect_wal
@@ -45,6 +46,8 @@ WALL_TIME_SECONDS = 15 * 60  # Cloudflare's wall-time limit for a scheduled run
 CLAIM_RETENTION_MS = 7 * 24 * 3600 * 1000  # how long claimed ticks are remembered
 DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _VALUE = r"(\d+|[a-z]{3})"
+WHILE_DOWN = "while no node was running it"
+WHILE_STALLED = "while this node was suspended (the machine slept or the process was paused) and no other node ran it"
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,7 @@ async def open_cron_store(target: BackendTarget) -> CronStore:
     """SQLite (embedded, or ``sqlite:///path``) or Redis (``redis://``...), keyed by the Worker's name."""
     if target.scheme in ("embedded", "sqlite"):
         return SqliteCronStore(str(sqlite_path(target)))
-    if target.scheme in ("redis", "rediss", "valkey", "valkeys"):
+    if target.scheme in REDIS_SCHEMES:
         from portflare.bindings.kv.redis import client_from_url
 
         assert target.url is not None
@@ -284,24 +287,38 @@ class CronScheduler:
         """Fire ticks until stopped or cancelled (running handlers are left to the caller: ``self.running``)."""
         self._stopping = False
         now = self.clock()
-        cursor: dict[CronSchedule, float] = {}
+        cursor: dict[CronSchedule, float] = {}  # the latest tick this node has dealt with, per schedule
         for schedule in self.schedules:
             last_ms = await self.store.last_tick(schedule.source)
             last = None if last_ms is None else last_ms / 1000
-            await self._report(schedule, missed_ticks(schedule, last, now, self.max_lateness))
+            await self._report(schedule, missed_ticks(schedule, last, now, self.max_lateness), WHILE_DOWN)
             # A tick that is late but within the grace (no node was up to fire it) still fires.
             cursor[schedule] = now if last is None else max(last, now - self.max_lateness)
         while not self._stopping:
             now = self.clock()
             for schedule in self.schedules:
+                if now - next_fire(schedule, cursor[schedule]) > self.max_lateness:
+                    # This loop stalled (the machine slept, the process was paused): other nodes may have fired
+                    # some of the ticks meanwhile. What nobody fired is reported once, as at start, not replayed.
+                    cursor[schedule] = await self._skip_stall(schedule, cursor[schedule], now)
                 for tick in ticks_between(schedule, cursor[schedule], now):
                     cursor[schedule] = tick
-                    if now - tick > self.max_lateness:  # the loop itself stalled (a suspended machine)
-                        await self._report(schedule, Missed(1, last=tick))
-                    elif await self._claim(schedule, tick):
+                    if await self._claim(schedule, tick):
                         self._fire(schedule, tick)
             upcoming = min(next_fire(s, cursor[s]) for s in self.schedules)
             await self.sleep(max(0.0, upcoming - self.clock()))
+
+    async def _skip_stall(self, schedule: CronSchedule, cursor: float, now: float) -> float:
+        """Account for the ticks a stalled loop is too late for; return the cursor to go on from."""
+        last = cursor
+        try:
+            claimed = await self.store.last_tick(schedule.source)
+            if claimed is not None:
+                last = max(last, claimed / 1000)
+            await self._report(schedule, missed_ticks(schedule, last, now, self.max_lateness), WHILE_STALLED)
+        except Exception as exc:
+            log.error("cron '%s': cannot reach the cron store to account for missed ticks: %s", schedule.source, exc)
+        return max(last, now - self.max_lateness)
 
     async def _claim(self, schedule: CronSchedule, tick: float) -> bool:
         try:
@@ -311,14 +328,14 @@ class CronScheduler:
                       datetime.fromtimestamp(tick, UTC).isoformat(), exc)
             return False
 
-    async def _report(self, schedule: CronSchedule, missed: Missed) -> None:
+    async def _report(self, schedule: CronSchedule, missed: Missed, why: str) -> None:
         if not missed.count or missed.last is None:
             return
         # Claiming the last missed tick marks the gap accounted for, so one node logs it, once.
         if await self.store.claim(schedule.source, int(missed.last * 1000), f"missed by {self.node}"):
             at_least = "at least " if missed.capped else ""
-            log.warning("cron '%s': %s%d tick%s missed while no node was running it (up to %s); not replayed",
-                        schedule.source, at_least, missed.count, "" if missed.count == 1 else "s",
+            log.warning("cron '%s': %s%d tick%s missed %s (up to %s); not replayed", schedule.source, at_least,
+                        missed.count, "" if missed.count == 1 else "s", why,
                         datetime.fromtimestamp(missed.last, UTC).isoformat())
 
     def _fire(self, schedule: CronSchedule, tick: float) -> None:

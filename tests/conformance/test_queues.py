@@ -7,6 +7,7 @@ purge, stats) and the consumer loop (batching, ack/retry precedence, dead-letter
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -247,6 +248,12 @@ async def test_extend_keeps_a_lease(setup: Setup) -> None:
     assert await other.receive(10, 0.3, time.time()) == []
 
 
+async def test_a_wait_shorter_than_a_millisecond_returns(setup: Setup) -> None:
+    # A filling batch's last wait can be a fraction of a millisecond; Redis reads BLOCK 0 as "forever".
+    backend = await setup.backend()
+    assert await backend.receive(10, 30, time.time(), wait=0.0004) == []
+
+
 async def test_purge_and_stats(setup: Setup) -> None:
     q = await setup.producer()
     await q.sendBatch([{"body": i} for i in range(4)])
@@ -275,19 +282,35 @@ async def test_messages_survive_reopening(setup: Setup) -> None:
 Handler = Callable[[MessageBatch], Awaitable[None]]
 
 
-async def consume(setup: Setup, handler: Handler, until: Callable[[], bool], *, name: str = "q",
-                  within: float = 5.0, **settings: Any) -> Consumer:
-    """Run a consumer on queue ``name`` until ``until()`` holds; the consumer (for inspection) is returned."""
+WITHIN = 30.0  # generous: CI runs these on a loaded 2-core machine; a passing test returns long before
+
+
+Until = Callable[[], bool | Awaitable[bool]]
+
+
+async def consume(setup: Setup, handler: Handler, until: Until, *, within: float = WITHIN, **settings: Any
+                  ) -> Consumer:
+    """Run a consumer (``consume_later``'s settings) until ``until()`` (or what it awaits) holds; return it."""
+    return await run_consumer(await consume_later(setup, handler, **settings), until, within)
+
+
+async def consume_later(setup: Setup, handler: Handler, *, name: str = "q", lease: float = 3600.0,
+                        **settings: Any) -> Consumer:
+    """A consumer of queue ``name``, not running yet."""
     dlq_name = settings.pop("dead_letter_queue", None)
     settings.setdefault("max_batch_timeout", 0.05)
     consumer_settings = QueueConsumer(queue=f"{setup.prefix}-{name}",
                                       dead_letter_queue=dlq_name and f"{setup.prefix}-{dlq_name}", **settings)
     dead_letter = await setup.backend(dlq_name) if dlq_name else None
-    consumer = Consumer(consumer_settings, await setup.backend(name), handler, dead_letter=dead_letter, poll=0.01)
+    return Consumer(consumer_settings, await setup.backend(name), handler, dead_letter=dead_letter, poll=0.01,
+                    lease=lease)
+
+
+async def run_consumer(consumer: Consumer, until: Until, within: float = WITHIN) -> Consumer:
     task = asyncio.create_task(consumer.run())
     try:
         deadline = time.monotonic() + within
-        while not until():
+        while not ((await done) if inspect.isawaitable(done := until()) else done):
             assert time.monotonic() < deadline, "the consumer did not finish in time"
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.05)  # let the last batch settle
@@ -379,17 +402,22 @@ async def test_explicit_retry_wins_over_ack_all_and_uses_its_delay(setup: Setup)
     assert [(b, n) for b, n, _ in seen] == [("a", 1), ("b", 1), ("a", 2)]
 
 
-async def test_retry_all_with_delay(setup: Setup) -> None:
+@pytest.mark.parametrize("how", ["retryAll(delaySeconds=1)", "a throw with retry_delay=1"])
+async def test_a_retry_waits_its_delay(setup: Setup, how: str) -> None:
     q = await setup.producer()
     await q.send(1)
     times: list[float] = []
+    throw = how.startswith("a throw")
 
     async def handler(batch: MessageBatch) -> None:
-        times.append(time.time())
+        times.append(time.monotonic())
+        if throw:
+            raise RuntimeError("fails, so the message waits retry_delay before its next delivery")
         if len(times) == 1:
             batch.retryAll(delaySeconds=1)
 
-    await consume(setup, handler, lambda: len(times) == 2, max_batch_size=1)
+    await consume(setup, handler, lambda: len(times) >= 2, max_batch_size=1, max_retries=3,
+                  retry_delay=1 if throw else 0)
     assert times[1] - times[0] >= 0.9
 
 
@@ -425,6 +453,64 @@ async def test_dropped_after_max_retries_without_dead_letter_queue(setup: Setup,
     await consume(setup, handler, lambda: len(attempts) == 2, max_batch_size=1, max_retries=1)
     assert (await q._backend.stats(time.time())).depth == 0
     assert any("Dropped message" in r.message and "after 2 failed attempts!" in r.message for r in caplog.records)
+
+
+async def test_a_message_that_keeps_killing_its_consumer_is_given_up(setup: Setup,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    # Each of its max_retries + 1 deliveries went to a consumer that died (leased, never settled); the next
+    # consumer dead-letters it without showing it to the Worker again.
+    q = await setup.producer()
+    await q.send({"crashes": "every consumer"})
+    lease, max_retries = 0.2, 1
+    for attempt in range(1, max_retries + 2):
+        dying = await setup.backend()  # a consumer that leases the message, then dies
+        deadline = time.monotonic() + WITHIN
+        while not (got := await dying.receive(10, lease, time.time())):
+            assert time.monotonic() < deadline, "the message's lease never ran out"
+            await asyncio.sleep(0.05)
+        assert [d.attempts for d in got] == [attempt]
+    calls: list[int] = []
+
+    async def handler(batch: MessageBatch) -> None:
+        calls.extend(m.attempts for m in batch.messages)
+
+    dlq = await setup.backend("dlq")
+
+    async def dead_lettered() -> bool:
+        return (await dlq.stats(time.time())).depth == 1
+
+    await consume(setup, handler, dead_lettered, lease=lease, max_batch_size=1, max_retries=max_retries,
+                  dead_letter_queue="dlq")
+    assert calls == []
+    [d] = await drain(dlq, time.time())
+    assert d.body == b'{"crashes":"every consumer"}'
+    assert (await q._backend.stats(time.time())).depth == 0
+    assert any('Moving message' in r.getMessage() and "after 3 failed attempts" in r.getMessage()
+               for r in caplog.records)
+
+
+async def test_a_receive_error_hands_back_the_filling_batch(setup: Setup) -> None:
+    q = await setup.producer()
+    await q.sendBatch([{"body": i} for i in range(3)])
+    attempts: list[int] = []
+
+    async def handler(batch: MessageBatch) -> None:
+        attempts.extend(m.attempts for m in batch.messages)
+
+    consumer = await consume_later(setup, handler, max_batch_size=10, max_batch_timeout=1)
+    receive, calls = consumer.backend.receive, 0
+
+    async def flaky_receive(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the batch holds the 3 messages and waits for more: the backend fails now
+            raise ConnectionError("the backend went away")
+        return await receive(*args, **kwargs)
+
+    consumer.backend.receive = flaky_receive  # type: ignore[method-assign]
+    # With a lease of an hour, only a hand-back (not counting an attempt) delivers them within the test.
+    await run_consumer(consumer, lambda: len(attempts) == 3)
+    assert attempts == [1, 1, 1]
 
 
 async def test_concurrency_is_bounded(setup: Setup) -> None:

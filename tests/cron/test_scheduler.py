@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,6 +35,10 @@ class FastClock:
 
     def __call__(self) -> float:
         return self.start + (time.monotonic() - self.real0) * self.speed
+
+    def jump(self, seconds: float) -> None:
+        """Time passes at once, as for a process whose machine slept: its sleeps end late."""
+        self.start += seconds
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds / self.speed)
@@ -141,3 +147,86 @@ async def test_a_failing_handler_does_not_stop_the_schedule(stores: Callable[[],
         await run_for([CronScheduler(["* * * * *"], stores(), handler, clock=clock, sleep=clock.sleep)], 0.4)
     assert len(calls) >= 3
     assert any("the scheduled handler raised" in r.getMessage() for r in caplog.records)
+
+
+def missed_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "missed" in r.getMessage()]
+
+
+async def test_ticks_missed_while_the_machine_slept_are_reported_once(stores: Callable[[], CronStore],
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    clock = FastClock(ts("2026-01-01 12:00:30"))
+    fired: list[float] = []
+
+    async def handler(controller: ScheduledController) -> None:
+        fired.append(controller.scheduledTime / 1000)
+
+    scheduler = CronScheduler(["* * * * *"], stores(), handler, clock=clock, sleep=clock.sleep)
+    task = asyncio.create_task(scheduler.run())
+    with caplog.at_level(logging.WARNING, logger="portflare.cron"):
+        await wait_until(lambda: len(fired) >= 2)
+        woke = clock() + 8 * 3600
+        clock.jump(8 * 3600)  # the process stays up, its machine sleeps 8 hours
+        await wait_until(lambda: fired[-1] > woke)
+        scheduler.stop()
+        task.cancel()
+        await asyncio.gather(task, *scheduler.running, return_exceptions=True)
+    [warning] = missed_warnings(caplog)
+    count = int(re.search(r"': (\d+) ticks missed while this node was suspended \(the machine slept or the process "
+                          r"was paused\) and no other node ran it \(up to ", warning)[1])  # type: ignore[index]
+    before, after = [t for t in fired if t < woke - 3600], [t for t in fired if t > woke - 3600]
+    assert count == (after[0] - before[-1]) / 60 - 1  # every tick between the last fired before and the first after
+    assert after[0] >= woke - 60  # nothing late by more than the grace was replayed
+    assert fired == sorted(set(fired)) and after == [after[0] + 60 * i for i in range(len(after))]
+
+
+async def test_a_stalled_node_reports_only_what_no_other_node_fired(stores: Callable[[], CronStore],
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    clock = FastClock(ts("2026-01-01 12:00:30"))
+    fired: list[tuple[str, float]] = []
+    frozen = asyncio.Event()  # set: node a's sleeps do not end (its machine is suspended)
+    thawed = asyncio.Event()
+
+    async def sleep_a(seconds: float) -> None:
+        await clock.sleep(seconds)
+        if frozen.is_set():
+            await thawed.wait()
+
+    def handler_for(node: str) -> Callable[[ScheduledController], Any]:
+        async def handler(controller: ScheduledController) -> None:
+            fired.append((node, controller.scheduledTime / 1000))
+        return handler
+
+    a = CronScheduler(["* * * * *"], stores(), handler_for("a"), node="a", clock=clock, sleep=sleep_a)
+    b = CronScheduler(["* * * * *"], stores(), handler_for("b"), node="b", clock=clock, sleep=clock.sleep)
+    tasks = {"a": asyncio.create_task(a.run()), "b": asyncio.create_task(b.run())}
+    with caplog.at_level(logging.WARNING, logger="portflare.cron"):
+        await wait_until(lambda: len(fired) >= 2)
+        frozen.set()
+        stalled_at = clock()
+        await wait_until(lambda: clock() > stalled_at + 5 * 60 and any(t > stalled_at + 4 * 60 for _, t in fired))
+        b.stop()  # b fires some of the ticks a sleeps through, then goes away too
+        tasks["b"].cancel()
+        await asyncio.gather(tasks["b"], *b.running, return_exceptions=True)
+        b_last = max(t for _, t in fired)
+        clock.jump(3600)
+        thawed.set()
+        await wait_until(lambda: max(t for _, t in fired) > b_last + 3600)
+        a.stop()
+        tasks["a"].cancel()
+        await asyncio.gather(tasks["a"], *a.running, return_exceptions=True)
+    [warning] = missed_warnings(caplog)
+    match = re.search(r"': (\d+) ticks missed while this node was suspended .* \(up to (\S+)\); not replayed",
+                      warning)
+    assert match is not None
+    up_to = datetime.fromisoformat(match[2]).timestamp()
+    assert int(match[1]) == (up_to - b_last) / 60  # counted from b's last tick, not from when a stalled
+    ticks = sorted(t for _, t in fired)
+    assert len(ticks) == len(set(ticks))  # once each, across both nodes
+
+
+async def wait_until(condition: Callable[[], bool], within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)

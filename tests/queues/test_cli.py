@@ -64,11 +64,20 @@ def test_list_info_purge_redrive(tmp_path: Path) -> None:
     assert "Moved 2 messages from 'orders-dlq' to 'orders'." in redrive.stderr
     assert "Messages:          5" in runner.invoke(queues, ["info", "orders", "-c", p]).stdout
 
-    refused = runner.invoke(queues, ["purge", "orders", "-c", p], input="n\n")
-    assert refused.exit_code == 1
-    purged = runner.invoke(queues, ["purge", "orders", "-c", p, "--force"])
-    assert purged.exit_code == 0 and "Purged queue 'orders' (5 messages)." in purged.stderr
+    # as wrangler: the queue's name must be typed to proceed; "y" is not enough
+    prompt = "This operation will permanently delete all the messages in Queue orders. Type orders to proceed."
+    for answer in ("y\n", "\n", "orders-dlq\n"):
+        refused = runner.invoke(queues, ["purge", "orders", "-c", p], input=answer)
+        assert refused.exit_code == 1 and prompt in refused.stderr
+        assert "Incorrect queue name provided. Skipping purge operation" in refused.stderr
+    assert "Messages:          5" in runner.invoke(queues, ["info", "orders", "-c", p]).stdout
+    purged = runner.invoke(queues, ["purge", "orders", "-c", p], input="orders\n")
+    assert purged.exit_code == 0 and "Purged Queue 'orders' (5 messages)." in purged.stderr
     assert "Messages:          0" in runner.invoke(queues, ["info", "orders", "-c", p]).stdout
+    asyncio.run(_fill(p, "orders", 1))
+    forced = runner.invoke(queues, ["purge", "orders", "-c", p, "--force"])
+    assert forced.exit_code == 0 and "Purged Queue 'orders' (1 message)." in forced.stderr
+    assert prompt not in forced.stderr
 
 
 def test_redrive_keeps_ids_and_timestamps(tmp_path: Path) -> None:

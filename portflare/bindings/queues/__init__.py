@@ -19,6 +19,7 @@ from pathlib import Path
 from portflare.backends import BackendTarget, backend_url, env_var_for, load_backend_class, redact
 from portflare.bindings.queues.base import QueueBackend
 from portflare.bindings.queues.binding import Queue
+from portflare.bindings.queues.validate import configured_delay
 from portflare.config import Config, QueueProducer
 from portflare.errors import BackendError
 
@@ -34,6 +35,17 @@ BACKENDS = {
 KIND = "queues"
 # Compatibility date from which a message without contentType is JSON (flag queues_json_messages); before, v8.
 JSON_DEFAULT_FROM = "2024-03-18"
+
+
+REDIS_SCHEMES = ("redis", "rediss", "valkey", "valkeys")
+
+
+def queue_names(config: Config) -> list[str]:
+    """Every queue the config names: producers', consumers' and dead-letter queues, in order of appearance."""
+    names = [p.queue for p in config.queue_producers]
+    for c in config.queue_consumers:
+        names += [c.queue] + ([c.dead_letter_queue] if c.dead_letter_queue else [])
+    return list(dict.fromkeys(names))
 
 
 def queue_binding_name(queue: str) -> str:
@@ -90,11 +102,13 @@ async def open_binding(target: BackendTarget) -> Queue:
 async def open_producer(producer: QueueProducer, config: Config, state_dir: Path,
                         environ: Mapping[str, str] | None = None) -> Queue:
     """The ``env.<BINDING>`` for one ``[[queues.producers]]`` entry."""
+    delay = configured_delay(producer.delivery_delay,
+                             f"{config.path}: queues.producers (binding {producer.binding}): delivery_delay")
     target = queue_target(producer.queue, state_dir, producers=config.queue_producers, environ=environ,
                           binding=producer.binding)
-    return Queue(await open_backend(target), producer.queue, delivery_delay=producer.delivery_delay,
+    return Queue(await open_backend(target), producer.queue, delivery_delay=delay,
                  default_content_type=default_content_type(config))
 
 
-__all__ = ["BACKENDS", "Queue", "open_backend", "open_binding", "open_producer", "queue_binding_name",
-           "queue_target", "queue_url"]
+__all__ = ["BACKENDS", "REDIS_SCHEMES", "Queue", "open_backend", "open_binding", "open_producer",
+           "queue_binding_name", "queue_names", "queue_target", "queue_url"]

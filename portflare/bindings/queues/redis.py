@@ -151,7 +151,9 @@ class RedisQueueBackend:
             found = await self._reclaim(limit, lease)
         if len(found) >= limit:
             return found
-        block = int(wait * 1000) if wait > 0 and not found else None
+        # BLOCK 0 is "wait forever" to Redis: a wait under 1 ms must still be 1 ms (it hung a filling batch until
+        # redis-py's socket timeout, and its messages until their leases ran out).
+        block = max(1, int(wait * 1000)) if wait > 0 and not found else None
         try:
             reply = await self._redis.xreadgroup(GROUP, self._consumer, {self._stream: ">"},
                                                  count=limit - len(found), block=block)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from portflare.errors import JsException, JsTypeError
+from portflare.errors import ConfigError, JsException, JsTypeError
 
 MAX_MESSAGE_BYTES = 128_000  # 128 KB, 1 KB = 1000 B
 MAX_BATCH_MESSAGES = 100
@@ -46,6 +46,15 @@ def delay_seconds(value: Any, op: str) -> int:
         raise failed(op, f"message delay {value} is invalid: must be an integer from 0 to {MAX_DELAY_SECONDS} "
                          "seconds")
     return int(value)
+
+
+def configured_delay(value: Any, where: str) -> int:
+    """A delay from the config (a producer's ``delivery_delay``, a consumer's ``retry_delay``), checked again
+    where it is used so the runtime never delays by more than Cloudflare allows, whoever built the config."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DELAY_SECONDS:
+        raise ConfigError(f"{where} = {value!r} is out of range: must be an integer from 0 to {MAX_DELAY_SECONDS} "
+                          "seconds")
+    return value
 
 
 def message_size(size: int) -> None:
