@@ -30,8 +30,10 @@ from portflare.bindings.d1.server import (
     schema_name,
     sqlite_json,
 )
+from portflare.bindings.d1.server_functions import install_mysql
 from portflare.bindings.d1.shadow import Shadow
 from portflare.bindings.d1.translate import MYSQL, Translation
+from portflare.bindings.d1.translate_types import coerce_params
 from portflare.errors import BackendError
 
 SESSION = ("SET NAMES utf8mb4 COLLATE utf8mb4_bin, "
@@ -78,6 +80,7 @@ class MysqlD1Backend(ServerD1Backend):
                                          "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
                     await cursor.execute(f"CREATE TABLE IF NOT EXISTS {quoted}.{SCHEMA_TABLE} "
                                          "(seq BIGINT AUTO_INCREMENT PRIMARY KEY, `sql` LONGTEXT NOT NULL)")
+                    await install_mysql(cursor, database)
                     await cursor.execute(f"SELECT seq, `sql` FROM {quoted}.{SCHEMA_TABLE} ORDER BY seq")
                     rows = await cursor.fetchall()
             finally:
@@ -105,6 +108,8 @@ class MysqlD1Backend(ServerD1Backend):
 
     async def run(self, conn: Any, translation: Translation, params: tuple[SqlValue, ...]) -> Outcome:
         args = tuple(params[i] for i in translation.params)
+        if translation.coerce:  # values MySQL would misread as literals (see translate_types.coerce)
+            args = coerce_params(args, translation.coerce)
         numbered = translation.kind == "insert" and self._shadow.catalog.table(translation.table or "") is not None
         sql = f"SET @pf_rowid = NULL; {translation.sql}; SELECT @pf_rowid" if numbered else translation.sql
         async with conn.cursor() as cursor:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
 
@@ -33,6 +34,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import TokenType
 from sqlglot.tokens import Tokenizer
 
+from portflare.bindings.d1 import translate_clauses, translate_json, translate_values
 from portflare.bindings.d1.base import SqlError
 from portflare.bindings.d1.shadow import Catalog, TableInfo
 from portflare.bindings.d1.splitter import tokens
@@ -43,7 +45,7 @@ DIALECT_NAMES = {POSTGRES: "PostgreSQL", MYSQL: "MySQL"}
 
 _PRAGMA = re.compile(r"\s*PRAGMA\s+(?:\w+\.)?(\w+)\s*(?:=\s*(.*?)|\(\s*(.*?)\s*\))?\s*$", re.IGNORECASE | re.DOTALL)
 _ROWID_NAMES = frozenset({"rowid", "_rowid_", "oid"})
-PARAM_MARK = re.compile(r"__pfp(\d+)__")
+PARAM_MARK = re.compile(r"__pfp(\d+)(?:_([a-z]+))?__")
 CAST_MARK = re.compile(r"__pfcast(\d+)__")
 
 
@@ -70,6 +72,7 @@ class Translation:
     pragma: tuple[str, str | None] | None = None  # (name, value) of a PRAGMA
     generated_rowid: bool = True  # mysql: the INSERT lets the server number its rows
     verb: str = ""  # mysql: "REPLACE" or "INSERT IGNORE" in place of the rendered INSERT
+    coerce: tuple[tuple[int, str], ...] = ()  # mysql: (driver placeholder, translate_types.coerce kind)
 
 
 @dataclass
@@ -158,22 +161,28 @@ def _finish(translation: Translation, tree: exp.Expr, context: Context, count: i
         if not name.startswith("pf"):
             raise context.error("named parameters")
         index = int(name[2:])
+        kind = placeholder.meta.get("coerce")
         if context.dialect == POSTGRES and _untyped_position(placeholder):
             casts.append(index - 1)
             placeholder.replace(exp.Var(this=f"__pfcast{index}__"))
+        elif context.dialect == MYSQL and kind:
+            placeholder.replace(exp.Var(this=f"__pfp{index}_{kind}__"))
         else:
             placeholder.replace(exp.Var(this=f"__pfp{index}__"))
     rendered = tree.sql(dialect=context.dialect, identify=True)
     if translation.verb:
         rendered = re.sub(r"^INSERT", translation.verb, rendered, count=1)
+    coerce: tuple[tuple[int, str], ...] = ()
     if context.dialect == MYSQL:
         rendered = rendered.replace("%", "%%")
-        order = tuple(int(m.group(1)) - 1 for m in PARAM_MARK.finditer(rendered))
+        marks = list(PARAM_MARK.finditer(rendered))
+        order = tuple(int(m.group(1)) - 1 for m in marks)
+        coerce = tuple((i, m.group(2)) for i, m in enumerate(marks) if m.group(2))
         rendered = PARAM_MARK.sub("%s", rendered)
     else:
         rendered = PARAM_MARK.sub(lambda m: f"${m.group(1)}", rendered)
         order = tuple(range(count))
-    return replace(translation, sql=rendered, params=order, casts=tuple(sorted(set(casts))))
+    return replace(translation, sql=rendered, params=order, casts=tuple(sorted(set(casts))), coerce=coerce)
 
 
 def number_parameters(sql: str) -> tuple[str, int]:
@@ -207,6 +216,10 @@ def _table_aliases(tree: exp.Expr, catalog: Catalog) -> dict[str, TableInfo]:
             aliases[table.name.lower()] = info
             if table.alias:
                 aliases[table.alias.lower()] = info
+    if isinstance(tree, exp.Insert) and tree.args.get("conflict") is not None:
+        target = catalog.table(target_table(tree) or "")
+        if target is not None:
+            aliases.setdefault("excluded", target)  # ON CONFLICT … DO UPDATE SET x = excluded.x
     return aliases
 
 
@@ -215,13 +228,25 @@ def _untyped_position(node: exp.Expr) -> bool:
     parent = node.parent
     while parent is not None and not isinstance(parent, (exp.Select, exp.Where, exp.Having, exp.Join, exp.Values,
                                                           exp.Update, exp.Limit, exp.Offset, exp.Order)):
-        if isinstance(parent, (exp.Func)) and not isinstance(parent, (exp.Binary, exp.Cast, exp.In)):
+        if isinstance(parent, exp.Cast):
+            return False  # CAST(? AS T) types it
+        if isinstance(parent, (exp.Func)) and not isinstance(parent, (exp.Binary, exp.In)):
             return True
         node, parent = parent, parent.parent
     return isinstance(parent, exp.Select) and node.arg_key == "expressions"
 
 
 # --- passes shared by both dialects ---------------------------------------------------------------------------
+
+def sqlite_semantics(tree: exp.Expr, context: Context) -> tuple[int, ...]:
+    """The passes that make the server compute SQLite's values (translate_json, translate_clauses,
+    translate_values); returns the top-level select positions whose value is JSON to read back."""
+    translate_clauses.check_bare_columns(tree, context)
+    positions = translate_json.apply(tree, context)
+    translate_clauses.apply(tree, context)
+    positions += translate_values.apply(tree, context)
+    return tuple(sorted(set(positions)))
+
 
 def canonicalize_identifiers(tree: exp.Expr, context: Context) -> None:
     for identifier in tree.find_all(exp.Identifier):
@@ -399,11 +424,19 @@ class TimeDialect:
     now: str  # the current UTC time as a timestamp
     from_epoch: str
     from_text: str
-    add: str  # __t__ plus __n__ __unit__ (written with {n} and {unit})
-    start_of: str  # {unit}: day | month | year
+    add: str  # __t__ plus a whole number {n} of {unit} (DAY, HOUR, MINUTE, SECOND)
+    add_micros: str  # __t__ plus {n} microseconds (fractional modifiers)
+    add_months: str  # __t__ plus {n} months, days past the month's end carried on as SQLite does
+    start_of: str  # __t__ truncated to the {unit}
+    start_units: dict[str, str]  # day | month | year -> what {unit} is for start_of
     formats: dict[str, str]  # datetime / date / time -> format expression over __t__
     epoch: str
     strftime: Callable[[str], str | None]  # an SQLite format -> the dialect's format string, or None
+    millis: str | None = None  # strftime's %f (SS.SSS) over __t__, when the format codes cannot write it
+
+_SECONDS = {"DAY": 86400, "HOUR": 3600, "MINUTE": 60, "SECOND": 1}
+# A fractional month or year adds that fraction of 30 or 365 days (SQLite's date.c).
+_DAYS_PER = {"MONTH": 30, "YEAR": 365}
 
 
 def time_function(name: str, args: list[exp.Expr], context: Context, spec: TimeDialect) -> exp.Expr:
@@ -432,20 +465,70 @@ def time_function(name: str, args: list[exp.Expr], context: Context, spec: TimeD
             continue
         match = _MODIFIER.match(text)
         if match:
-            stamp = template(spec.add.format(n=match.group(1), unit=match.group(2).upper()), dialect, t=stamp)
+            stamp = _add(stamp, Decimal(match.group(1)), match.group(2).upper(), spec, dialect)
         elif text in ("start of day", "start of month", "start of year"):
-            stamp = template(spec.start_of.format(unit=text.split()[-1]), dialect, t=stamp)
+            stamp = template(spec.start_of.format(unit=spec.start_units[text.split()[-1]]), dialect, t=stamp)
         else:
             raise context.error(f"the {name}() modifier '{modifier.this}'")
     if name == "unixepoch" or fmt == "%s":
         epoch = template(spec.epoch, dialect, t=stamp)
         return epoch if name == "unixepoch" else exp.cast(epoch, exp.DataType.build("TEXT"))
     if fmt is not None:
-        converted = spec.strftime(fmt)
-        if converted is None:
-            raise context.error(f"the strftime() format '{fmt}'")
-        return template(spec.formats["format"], dialect, t=stamp, f=exp.Literal.string(converted))
+        pieces = _split_millis(fmt) if spec.millis else [fmt]
+        parts: list[exp.Expr] = []
+        for index, piece in enumerate(pieces):
+            if index:
+                parts.append(template(spec.millis or "", dialect, t=stamp))
+            if not piece:
+                continue
+            converted = spec.strftime(piece)
+            if converted is None:
+                raise context.error(f"the strftime() format '{fmt}'")
+            parts.append(template(spec.formats["format"], dialect, t=stamp, f=exp.Literal.string(converted)))
+        return parts[0] if len(parts) == 1 else exp.Concat(expressions=parts)
     return template(spec.formats[name], dialect, t=stamp)
+
+
+def _add(stamp: exp.Expr, amount: Decimal, unit: str, spec: TimeDialect, dialect: str) -> exp.Expr:
+    """A ``±N unit`` modifier: whole months and years move the calendar (31 January + 1 month is 2 March, as
+    SQLite normalizes 31 February); fractions become milliseconds, as SQLite counts them."""
+    if unit in _DAYS_PER:
+        whole = int(amount)
+        months = whole * (12 if unit == "YEAR" else 1)
+        if months:
+            stamp = template(spec.add_months.format(n=months), dialect, t=stamp)
+        fraction = amount - whole
+        if fraction:
+            stamp = _add_micros(stamp, fraction * _DAYS_PER[unit] * 86400, spec, dialect)
+        return stamp
+    if amount == amount.to_integral_value():
+        return template(spec.add.format(n=int(amount), unit=unit), dialect, t=stamp)
+    return _add_micros(stamp, amount * _SECONDS[unit], spec, dialect)
+
+
+def _add_micros(stamp: exp.Expr, seconds: Decimal, spec: TimeDialect, dialect: str) -> exp.Expr:
+    millis = int(seconds * 1000 + (Decimal("0.5") if seconds >= 0 else Decimal("-0.5")))
+    return template(spec.add_micros.format(n=millis * 1000), dialect, t=stamp)
+
+
+def _split_millis(fmt: str) -> list[str]:
+    """A strftime format cut at each ``%f`` (but not at ``%%f``)."""
+    pieces: list[str] = []
+    current: list[str] = []
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            if fmt[i + 1] == "f":
+                pieces.append("".join(current))
+                current = []
+            else:
+                current.append(fmt[i:i + 2])
+            i += 2
+            continue
+        current.append(fmt[i])
+        i += 1
+    pieces.append("".join(current))
+    return pieces
 
 
 def function_name(node: exp.Expr) -> str | None:
@@ -484,7 +567,7 @@ def rewrite_functions(tree: exp.Expr, context: Context, rewrite: Callable[[str, 
 
     def visit(node: exp.Expr) -> exp.Expr:
         name = function_name(node)
-        if name is None:
+        if name is None or node.meta.get("server"):
             return node
         if name in _UNTRANSLATABLE:
             raise context.error(f"the SQLite function {name}()")
