@@ -43,6 +43,8 @@ _DUPLICATE = re.compile(r"Duplicate entry .* for key '(?:[^.']*\.)?([^']*)'")
 _NO_TABLE = re.compile(r"Table '(?:[^.']*\.)?([^']*)' doesn't exist")
 _NO_COLUMN = re.compile(r"Unknown column '([^']*)'")
 _NULL = re.compile(r"Column '([^']*)' cannot be null")
+_RECORDS = re.compile(rb"Records: (\d+)")
+_CHECK = re.compile(r"(?:CONSTRAINT `|Check constraint ')(.*?)(?:` failed|' is violated)")
 
 
 class QuietCursor(aiomysql.Cursor):  # type: ignore[misc]  # aiomysql ships no types
@@ -119,6 +121,7 @@ class MysqlD1Backend(ServerD1Backend):
             columns = tuple(d[0] for d in cursor.description or ())
             rows = list(await cursor.fetchall()) if cursor.description else []
             rowcount, lastrowid = cursor.rowcount, cursor.lastrowid
+            info = conn._result.message if translation.upsert_rows < 0 else None
             if numbered:
                 await cursor.nextset()
                 row = await cursor.fetchone()
@@ -139,7 +142,10 @@ class MysqlD1Backend(ServerD1Backend):
             return Outcome(columns, rows, 0, None)
         changes = max(rowcount, 0)
         if translation.upsert_rows and changes:
-            changes = translation.upsert_rows  # REPLACE / ON DUPLICATE KEY count a replaced row twice
+            # REPLACE / ON DUPLICATE KEY count a replaced row twice; from a SELECT, the server's info line counts
+            # the rows ("Records: 3  Duplicates: 1  Warnings: 0").
+            records = _RECORDS.search(info) if info else None
+            changes = int(records.group(1)) if records else translation.upsert_rows
         last_row_id = extra_row_id
         if numbered:
             last_row_id = lastrowid  # @pf_rowid: the last row inserted, as last_insert_rowid()
@@ -210,8 +216,9 @@ class MysqlD1Backend(ServerD1Backend):
             match = _NULL.search(message)
             return SqlError(f"NOT NULL constraint failed: {translation.table}.{match.group(1) if match else ''}",
                             "SQLITE_CONSTRAINT")
-        if code in (3819, 4025):
-            return SqlError(f"CHECK constraint failed: {message}", "SQLITE_CONSTRAINT")
+        if code in (3819, 4025):  # the constraint is named after SQLite's text of it (translate.name_checks)
+            match = _CHECK.search(message)
+            return SqlError(f"CHECK constraint failed: {match.group(1) if match else message}", "SQLITE_CONSTRAINT")
         if code == 1146:
             match = _NO_TABLE.search(message)
             return SqlError(f"no such table: {match.group(1) if match else message}")

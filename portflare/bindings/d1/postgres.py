@@ -232,6 +232,9 @@ def _sqlite_error(exc: asyncpg.PostgresError) -> SqlError:
     if state == "23505":
         match = _KEY.search(getattr(exc, "detail", "") or "")
         columns = [c.strip().strip('"') for c in match.group(1).split(",")] if match else []
+        if any("(" in c for c in columns):  # an index on an expression: SQLite names the index
+            return SqlError(f"UNIQUE constraint failed: index '{getattr(exc, 'constraint_name', '')}'",
+                            "SQLITE_CONSTRAINT")
         names = ", ".join(f"{table}.{c}" for c in columns) or table
         return SqlError(f"UNIQUE constraint failed: {names}", "SQLITE_CONSTRAINT")
     if state == "23503":

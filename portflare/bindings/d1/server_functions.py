@@ -65,9 +65,12 @@ BEGIN
   v := $1::numeric;
   e := floor(log(abs(v)));
   IF e < -4 OR e >= 15 THEN
-    m := rtrim(round(v / power(10::numeric, e), 14)::text, '0');
+    -- scaled by a whole power of ten (numeric's power() of a large negative exponent loses the digits)
+    m := rtrim(round(CASE WHEN e < 0 THEN v * power(10::numeric, -e) ELSE v / power(10::numeric, e) END,
+                     14)::text, '0');
     IF right(m, 1) = '.' THEN m := m || '0'; END IF;
-    RETURN m || 'e' || CASE WHEN e < 0 THEN '-' ELSE '+' END || lpad(abs(e)::text, 2, '0');
+    RETURN m || 'e' || CASE WHEN e < 0 THEN '-' ELSE '+' END
+      || CASE WHEN abs(e) < 10 THEN '0' ELSE '' END || abs(e);
   END IF;
   m := v::text;
   IF position('.' in m) = 0 THEN RETURN m || '.0'; END IF;
@@ -108,14 +111,14 @@ CREATE OR REPLACE FUNCTION pf_real(text) RETURNS double precision IMMUTABLE STRI
 CREATE OR REPLACE FUNCTION pf_real(bytea) RETURNS double precision IMMUTABLE STRICT LANGUAGE sql AS
   $$ SELECT pf_real(convert_from($1, 'UTF8')) $$;
 
--- CAST(x AS NUMERIC): a number, INTEGER when whole (read back as such from numeric).
+-- CAST(x AS NUMERIC): a number stays as it is; a text becomes a number, INTEGER when whole (numeric reads
+-- back that way).
 CREATE OR REPLACE FUNCTION pf_numeric(numeric) RETURNS numeric IMMUTABLE STRICT LANGUAGE sql AS $$ SELECT $1 $$;
-CREATE OR REPLACE FUNCTION pf_numeric(bigint) RETURNS numeric IMMUTABLE STRICT LANGUAGE sql AS
-  $$ SELECT $1::numeric $$;
-CREATE OR REPLACE FUNCTION pf_numeric(integer) RETURNS numeric IMMUTABLE STRICT LANGUAGE sql AS
-  $$ SELECT $1::numeric $$;
-CREATE OR REPLACE FUNCTION pf_numeric(double precision) RETURNS numeric IMMUTABLE STRICT LANGUAGE sql AS
-  $$ SELECT $1::numeric $$;
+CREATE OR REPLACE FUNCTION pf_numeric(bigint) RETURNS bigint IMMUTABLE STRICT LANGUAGE sql AS $$ SELECT $1 $$;
+CREATE OR REPLACE FUNCTION pf_numeric(integer) RETURNS bigint IMMUTABLE STRICT LANGUAGE sql AS
+  $$ SELECT $1::bigint $$;
+CREATE OR REPLACE FUNCTION pf_numeric(double precision) RETURNS double precision IMMUTABLE STRICT LANGUAGE sql AS
+  $$ SELECT $1 $$;
 CREATE OR REPLACE FUNCTION pf_numeric(text) RETURNS numeric IMMUTABLE STRICT LANGUAGE sql AS
   $$ SELECT coalesce(substring($1 from '^\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)')
                      ::numeric, 0) $$;
@@ -257,6 +260,8 @@ CREATE OR REPLACE FUNCTION pf_json_num(json) RETURNS numeric IMMUTABLE STRICT LA
     ELSE 0 END $$;
 CREATE OR REPLACE FUNCTION pf_json_bool(json) RETURNS integer IMMUTABLE STRICT LANGUAGE sql AS
   $$ SELECT (pf_json_num($1) <> 0)::integer $$;
+CREATE OR REPLACE FUNCTION pf_json_array_length(json) RETURNS bigint IMMUTABLE STRICT LANGUAGE sql AS
+  $$ SELECT CASE WHEN json_typeof($1) = 'array' THEN json_array_length($1) ELSE 0 END $$;
 -- ORDER BY: NULL, then numbers (by value), then text (by its bytes), as SQLite orders mixed values.
 CREATE OR REPLACE FUNCTION pf_json_rank(json) RETURNS integer IMMUTABLE LANGUAGE sql AS $$
   SELECT CASE WHEN $1 IS NULL OR json_typeof($1) = 'null' THEN 0
@@ -325,34 +330,73 @@ END $$;
 # MySQL: one statement per function (no client-side delimiter). Errors raised with SIGNAL carry MySQL's
 # "incorrect value" number (1366), which the backend reports as SQLITE_MISMATCH.
 MYSQL: tuple[str, ...] = (
+    # The 15 significant digits of |v|, correctly rounded from its exact binary value, and the decimal exponent
+    # of the first: 'ddddddddddddddd e'. |v| = m * 2^k with an integer m below 2^53: m * 2^k, or m * 5^-k / 10^-k,
+    # computed in DECIMAL(65), keeping the leading 60 digits (the dropped ones cannot turn a rounding: an exact
+    # tie needs fewer digits than a double has). MySQL's own double to decimal conversion is the shortest repr,
+    # which rounds some ties the other way.
+    """CREATE FUNCTION pf_real_digits(v DOUBLE) RETURNS VARCHAR(40) DETERMINISTIC NO SQL
+BEGIN
+  DECLARE a DOUBLE DEFAULT ABS(v);
+  DECLARE e2 INT;
+  DECLARE k INT;
+  DECLARE i INT DEFAULT 0;
+  DECLARE shift INT DEFAULT 0;
+  DECLARE p DECIMAL(65, 0);
+  DECLARE d VARCHAR(80);
+  DECLARE head DECIMAL(65, 0);
+  DECLARE e INT;
+  IF a < 2.2250738585072014e-308 THEN
+    SET p = a * POW(2, 537) * POW(2, 537);
+    SET k = -1074;
+  ELSE
+    SET e2 = FLOOR(LOG2(a));
+    SET p = a / POW(2, e2 - 52);
+    IF p >= 9007199254740992 THEN SET e2 = e2 + 1; SET p = a / POW(2, e2 - 52); END IF;
+    IF p < 4503599627370496 THEN SET e2 = e2 - 1; SET p = a / POW(2, e2 - 52); END IF;
+    SET k = e2 - 52;
+  END IF;
+  WHILE i < k DO
+    SET p = p * 2;
+    SET i = i + 1;
+    IF p >= 1e60 THEN SET p = FLOOR(p / 10); SET shift = shift + 1; END IF;
+  END WHILE;
+  WHILE i > k DO
+    SET p = p * 5;
+    SET i = i - 1;
+    SET shift = shift - 1;
+    IF p >= 1e60 THEN SET p = FLOOR(p / 10); SET shift = shift + 1; END IF;
+  END WHILE;
+  SET d = CAST(p AS CHAR);
+  SET e = CHAR_LENGTH(d) - 1 + shift;
+  SET head = CAST(LEFT(RPAD(d, 15, '0'), 15) AS DECIMAL(65, 0));
+  IF CHAR_LENGTH(d) > 15 AND SUBSTRING(d, 16, 1) >= '5' THEN SET head = head + 1; END IF;
+  IF head >= 1000000000000000 THEN SET head = FLOOR(head / 10); SET e = e + 1; END IF;
+  RETURN CONCAT(CAST(head AS CHAR), ' ', e);
+END""",
     # A DOUBLE as SQLite writes it as TEXT (printf '%!.15g'): 15 significant digits, at least one decimal,
     # an exponent of two or more digits outside 1e-4 .. 1e15.
     """CREATE FUNCTION pf_real_text(v DOUBLE) RETURNS VARCHAR(40) DETERMINISTIC NO SQL
 BEGIN
+  DECLARE r VARCHAR(40);
+  DECLARE d VARCHAR(20);
   DECLARE e INT;
-  DECLARE m DECIMAL(65, 30);
-  DECLARE t VARCHAR(80);
+  DECLARE t VARCHAR(60);
   IF v IS NULL THEN RETURN NULL; END IF;
   IF v = 0 THEN RETURN '0.0'; END IF;
-  SET e = FLOOR(LOG10(ABS(v)));
-  SET m = ROUND(CAST(v / POW(10, e) AS DECIMAL(65, 30)), 14);
-  IF ABS(m) >= 10 THEN
-    SET e = e + 1;
-    SET m = ROUND(CAST(v / POW(10, e) AS DECIMAL(65, 30)), 14);
-  ELSEIF ABS(m) < 1 THEN
-    SET e = e - 1;
-    SET m = ROUND(CAST(v / POW(10, e) AS DECIMAL(65, 30)), 14);
-  END IF;
+  SET r = pf_real_digits(v);
+  SET d = TRIM(TRAILING '0' FROM SUBSTRING_INDEX(r, ' ', 1));
+  SET e = CAST(SUBSTRING_INDEX(r, ' ', -1) AS SIGNED);
   IF e < -4 OR e >= 15 THEN
-    SET t = TRIM(TRAILING '0' FROM CAST(m AS CHAR));
-    IF RIGHT(t, 1) = '.' THEN SET t = CONCAT(t, '0'); END IF;
-    RETURN CONCAT(t, 'e', IF(e < 0, '-', '+'), LPAD(ABS(e), 2, '0'));
+    SET t = CONCAT(LEFT(d, 1), '.', IF(CHAR_LENGTH(d) > 1, SUBSTRING(d, 2), '0'), 'e', IF(e < 0, '-', '+'),
+                   IF(ABS(e) < 10, '0', ''), ABS(e));
+  ELSEIF e < 0 THEN
+    SET t = CONCAT('0.', REPEAT('0', -e - 1), d);
+  ELSE
+    IF CHAR_LENGTH(d) < e + 1 THEN SET d = RPAD(d, e + 1, '0'); END IF;
+    SET t = CONCAT(LEFT(d, e + 1), '.', IF(CHAR_LENGTH(d) > e + 1, SUBSTRING(d, e + 2), '0'));
   END IF;
-  SET t = CAST(ROUND(CAST(v AS DECIMAL(65, 30)), 14 - e) AS CHAR);
-  IF LOCATE('.', t) > 0 THEN SET t = TRIM(TRAILING '0' FROM t); END IF;
-  IF RIGHT(t, 1) = '.' THEN RETURN CONCAT(t, '0'); END IF;
-  IF LOCATE('.', t) = 0 THEN RETURN CONCAT(t, '.0'); END IF;
-  RETURN t;
+  RETURN IF(v < 0, CONCAT('-', t), t);
 END""",
     # A NUMERIC-affinity value (DECIMAL here) as text: whole numbers are INTEGERs in SQLite.
     """CREATE FUNCTION pf_num_text(v DECIMAL(65, 30)) RETURNS VARCHAR(80) DETERMINISTIC NO SQL

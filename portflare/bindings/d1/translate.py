@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
@@ -68,7 +68,7 @@ class Translation:
     casts: tuple[int, ...] = ()  # postgres: parameters typed by their value (``__pfcastN__`` in ``sql``)
     after: tuple[str, ...] = ()  # statements to run right after ``sql`` (a DDL's companions)
     table: str | None = None  # the table an INSERT, UPDATE, DELETE or DDL acts on
-    upsert_rows: int = 0  # mysql: VALUES rows of a REPLACE / ON DUPLICATE KEY UPDATE
+    upsert_rows: int = 0  # mysql: VALUES rows of a REPLACE / ON DUPLICATE KEY UPDATE; -1: rows of its SELECT
     pragma: tuple[str, str | None] | None = None  # (name, value) of a PRAGMA
     generated_rowid: bool = True  # mysql: the INSERT lets the server number its rows
     verb: str = ""  # mysql: "REPLACE" or "INSERT IGNORE" in place of the rendered INSERT
@@ -83,6 +83,7 @@ class Context:
     catalog: Catalog
     aliases: dict[str, TableInfo]  # lower-cased table name or alias -> table
     spellings: dict[str, str]
+    original: str = ""  # the statement as the Worker wrote it
 
     def error(self, construct: str) -> TranslationError:
         return TranslationError(construct, self.dialect)
@@ -126,7 +127,7 @@ def _translate(sql: str, dialect: str, catalog: Catalog) -> Translation:
         raise TranslationError(f"{sql.split(None, 1)[0].upper()} statements of this form", dialect)
     if _only_sqlite_tables(tree):
         return Translation(sql, kind="shadow", returns_rows=True)
-    context = Context(dialect, catalog, _table_aliases(tree, catalog), {})
+    context = Context(dialect, catalog, _table_aliases(tree, catalog), {}, sql)
     module = _dialect_module(dialect)
     translation = module.translate_tree(tree, context, sql)
     if translation.verb == "RAW":  # the dialect wrote the statement itself
@@ -228,9 +229,9 @@ def _untyped_position(node: exp.Expr) -> bool:
     parent = node.parent
     while parent is not None and not isinstance(parent, (exp.Select, exp.Where, exp.Having, exp.Join, exp.Values,
                                                           exp.Update, exp.Limit, exp.Offset, exp.Order)):
-        if isinstance(parent, exp.Cast):
-            return False  # CAST(? AS T) types it
-        if isinstance(parent, (exp.Func)) and not isinstance(parent, (exp.Binary, exp.In)):
+        if isinstance(parent, exp.Cast) and parent.meta.get("server"):
+            return False  # a CAST the translation added types it (translate_values.server_cast)
+        if isinstance(parent, (exp.Func)) and not isinstance(parent, (exp.Binary, exp.Cast, exp.In)):
             return True
         node, parent = parent, parent.parent
     return isinstance(parent, exp.Select) and node.arg_key == "expressions"
@@ -409,14 +410,65 @@ def portable_constraints(column: exp.ColumnDef, context: Context) -> list[exp.Co
         if isinstance(kind, exp.AutoIncrementColumnConstraint):
             continue
         if isinstance(kind, exp.CollateColumnConstraint):
-            collation = kind.name.upper()
+            collation = kind.this.name.upper() if isinstance(kind.this, exp.Expr) else str(kind.this).upper()
             if collation == "BINARY":
                 continue
-            raise context.error(f"COLLATE {collation}")
+            # Every comparison, ordering and unique key of the column would have to fold case.
+            raise context.error(f"a column declared COLLATE {collation} (use COLLATE {collation} in the queries)")
         if "ON CONFLICT" in constraint.sql("sqlite").upper():
             raise context.error("a column constraint's ON CONFLICT clause")
         constraints.append(constraint)
     return constraints
+
+
+def name_checks(schema: exp.Schema, original: str, table_level: bool) -> None:
+    """Name each unnamed CHECK constraint after its expression as written, so that the server's error names
+    what SQLite's does (``CHECK constraint failed: price >= 0``). ``table_level`` moves column CHECKs to the
+    table (MariaDB names column checks after the column)."""
+    texts = iter(_check_texts(original))
+    moved: list[exp.Expr] = []
+    for item in list(schema.expressions):
+        if isinstance(item, exp.ColumnDef):
+            for constraint in list(item.args.get("constraints") or []):
+                if not isinstance(constraint.args.get("kind"), exp.CheckColumnConstraint):
+                    continue
+                text = next(texts, None)
+                if constraint.this is None and text:
+                    constraint.set("this", exp.to_identifier(text[:63]))
+                if table_level and constraint.this is not None:
+                    item.set("constraints", [c for c in item.args["constraints"] if c is not constraint])
+                    moved.append(exp.Constraint(this=constraint.this, expressions=[constraint.args["kind"]]))
+        elif isinstance(item, exp.CheckColumnConstraint):
+            text = next(texts, None)
+            if text:
+                item.replace(exp.Constraint(this=exp.to_identifier(text[:63]), expressions=[item.copy()]))
+        elif isinstance(item, exp.Constraint) and any(isinstance(e, exp.CheckColumnConstraint)
+                                                       for e in item.expressions):
+            next(texts, None)
+    for constraint in moved:
+        schema.append("expressions", constraint)
+
+
+def _check_texts(sql: str) -> list[str]:
+    """The text inside each ``CHECK (…)`` of ``sql``, in order."""
+    try:
+        toks = Tokenizer(dialect="sqlite").tokenize(sql)
+    except TokenError:
+        return []
+    texts = []
+    for i, token in enumerate(toks):
+        if token.text.upper() != "CHECK" or i + 1 >= len(toks) or toks[i + 1].token_type != TokenType.L_PAREN:
+            continue
+        depth = 0
+        for j in range(i + 1, len(toks)):
+            if toks[j].token_type == TokenType.L_PAREN:
+                depth += 1
+            elif toks[j].token_type == TokenType.R_PAREN:
+                depth -= 1
+                if depth == 0:
+                    texts.append(sql[toks[i + 1].end + 1:toks[j].start].strip())
+                    break
+    return texts
 
 
 @dataclass(frozen=True)
@@ -432,7 +484,7 @@ class TimeDialect:
     formats: dict[str, str]  # datetime / date / time -> format expression over __t__
     epoch: str
     strftime: Callable[[str], str | None]  # an SQLite format -> the dialect's format string, or None
-    millis: str | None = None  # strftime's %f (SS.SSS) over __t__, when the format codes cannot write it
+    special: dict[str, str] = field(default_factory=dict)  # strftime codes the format cannot write -> over __t__
 
 _SECONDS = {"DAY": 86400, "HOUR": 3600, "MINUTE": 60, "SECOND": 1}
 # A fractional month or year adds that fraction of 30 or 365 days (SQLite's date.c).
@@ -474,17 +526,17 @@ def time_function(name: str, args: list[exp.Expr], context: Context, spec: TimeD
         epoch = template(spec.epoch, dialect, t=stamp)
         return epoch if name == "unixepoch" else exp.cast(epoch, exp.DataType.build("TEXT"))
     if fmt is not None:
-        pieces = _split_millis(fmt) if spec.millis else [fmt]
         parts: list[exp.Expr] = []
-        for index, piece in enumerate(pieces):
-            if index:
-                parts.append(template(spec.millis or "", dialect, t=stamp))
-            if not piece:
-                continue
-            converted = spec.strftime(piece)
-            if converted is None:
-                raise context.error(f"the strftime() format '{fmt}'")
-            parts.append(template(spec.formats["format"], dialect, t=stamp, f=exp.Literal.string(converted)))
+        for piece, code in _split_format(fmt, spec.special):
+            if piece:
+                converted = spec.strftime(piece)
+                if converted is None:
+                    raise context.error(f"the strftime() format '{fmt}'")
+                parts.append(template(spec.formats["format"], dialect, t=stamp, f=exp.Literal.string(converted)))
+            if code:
+                parts.append(template(spec.special[code], dialect, t=stamp))
+        if not parts:
+            return exp.Literal.string("")
         return parts[0] if len(parts) == 1 else exp.Concat(expressions=parts)
     return template(spec.formats[name], dialect, t=stamp)
 
@@ -511,15 +563,15 @@ def _add_micros(stamp: exp.Expr, seconds: Decimal, spec: TimeDialect, dialect: s
     return template(spec.add_micros.format(n=millis * 1000), dialect, t=stamp)
 
 
-def _split_millis(fmt: str) -> list[str]:
-    """A strftime format cut at each ``%f`` (but not at ``%%f``)."""
-    pieces: list[str] = []
+def _split_format(fmt: str, special: dict[str, str]) -> list[tuple[str, str]]:
+    """A strftime format as (plain format, special code after it) pairs, cut at the codes in ``special``."""
+    pieces: list[tuple[str, str]] = []
     current: list[str] = []
     i = 0
     while i < len(fmt):
         if fmt[i] == "%" and i + 1 < len(fmt):
-            if fmt[i + 1] == "f":
-                pieces.append("".join(current))
+            if fmt[i + 1] in special:
+                pieces.append(("".join(current), fmt[i + 1]))
                 current = []
             else:
                 current.append(fmt[i:i + 2])
@@ -527,7 +579,7 @@ def _split_millis(fmt: str) -> list[str]:
             continue
         current.append(fmt[i])
         i += 1
-    pieces.append("".join(current))
+    pieces.append(("".join(current), ""))
     return pieces
 
 

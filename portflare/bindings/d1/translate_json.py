@@ -18,19 +18,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlglot import exp
+from sqlglot import exp, jsonpath
+from sqlglot.errors import ParseError
 
 from portflare.bindings.d1.translate_types import (
+    BLOB,
     INTEGER,
     NULL,
     NUMBERS,
+    NUMERIC,
     REAL,
     TEXT,
     affinity,
     branches,
+    cast_affinity,
+    stored_affinity,
     value_type,
 )
-from portflare.bindings.d1.translate_values import POSTGRES, call, literal_value, server_cast
+from portflare.bindings.d1.translate_values import POSTGRES, call, literal_value, server_cast, stored_column
 
 if TYPE_CHECKING:
     from portflare.bindings.d1.translate import Context
@@ -50,6 +55,9 @@ def apply(tree: exp.Expr, context: Context) -> list[int]:
     """Rewrite every ``json_extract``; returns the top-level select positions whose value is JSON."""
     for select in tree.find_all(exp.Select):
         _resolve_order_references(select)
+    for call_node in list(tree.find_all(exp.Anonymous)):
+        if str(call_node.this).lower() == "json_array_length":
+            call_node.replace(_array_length(call_node, context))
     positions: list[int] = []
     for node in reversed(list(tree.find_all(*_JSON))):
         if node.parent is None and node is not tree:
@@ -94,6 +102,29 @@ def _extraction(node: exp.Expr, context: Context, binary: bool) -> exp.Expr:
     return call("JSON_EXTRACT", node.this, exp.Literal.string(text))
 
 
+def _array_length(node: exp.Anonymous, context: Context) -> exp.Expr:
+    """``json_array_length(x[, path])``: the array's length, 0 for any other JSON value, NULL for no value."""
+    args = list(node.expressions)
+    if not args or len(args) > 2:
+        raise context.error("json_array_length() with these arguments")
+    path: exp.Expr = exp.JSONPath(expressions=[exp.JSONPathRoot()])
+    if len(args) == 2:
+        text = literal_value(args[1])
+        if not isinstance(text, str):
+            raise context.error("json_array_length() with a path that is not a string literal")
+        try:
+            path = jsonpath.parse(text)
+        except ParseError:
+            raise context.error(f"the JSON path '{text}'") from None
+    raw = _extraction(exp.JSONExtractScalar(this=args[0], expression=path), context, binary=False)
+    if context.dialect == POSTGRES:
+        return call("pf_json_array_length", raw)
+    kind = call("JSON_TYPE", raw.copy())
+    return exp.If(this=exp.Is(this=raw.copy(), expression=exp.Null()), true=exp.Null(), false=exp.If(
+        this=exp.EQ(this=kind, expression=exp.Literal.string("ARRAY")), true=call("JSON_LENGTH", raw),
+        false=exp.Literal.number(0)))
+
+
 def _key(key: str) -> str:
     return f".{key}" if key.isidentifier() else '."' + key.replace('"', '\\"') + '"'
 
@@ -132,6 +163,22 @@ def _rewrite(node: exp.Expr, context: Context) -> int | None:
     def helper(name: str) -> exp.Expr:
         return call(name, _as_json(raw.copy(), context, binary))
 
+    column = stored_column(value, context)
+    if column is not None or isinstance(parent, exp.ComputedColumnConstraint):
+        # A stored value takes the column's affinity: text in a TEXT column, a number in a numeric one.
+        if isinstance(parent, exp.ComputedColumnConstraint):
+            definition = parent.parent.parent if parent.parent is not None else None
+            if not pg:
+                raise context.error("a generated column computed with json_extract() (MariaDB allows no stored "
+                                    "function there)")
+            declared = definition.args.get("kind") if isinstance(definition, exp.ColumnDef) else None
+            kind = cast_affinity(declared) if isinstance(declared, exp.DataType) else None  # not in table_info
+        else:
+            kind = stored_affinity(column) if column is not None else None
+        if kind not in (TEXT, INTEGER, REAL, NUMERIC):
+            raise context.error("json_extract() stored into a column that is neither TEXT nor numeric")
+        value.replace(helper("pf_json_text" if kind == TEXT else "pf_json_num"))
+        return None
     item, holder = (parent, parent.parent) if isinstance(parent, exp.Alias) else (value, parent)
     if isinstance(holder, exp.Select) and item.arg_key == "expressions":
         root = node.root()
@@ -168,6 +215,10 @@ def _rewrite(node: exp.Expr, context: Context) -> int | None:
         value.replace(helper("pf_json_bool"))
         return None
     if isinstance(parent, exp.Ordered):
+        if pg and select is not None and (select.args.get("distinct") or isinstance(select.parent,
+                                                                                  exp.SetOperation)):
+            # PostgreSQL orders a DISTINCT or UNION only by its select list, where the three sort keys are not.
+            raise context.error("ORDER BY a json_extract() value of a SELECT DISTINCT or a UNION")
         keys = [helper("pf_json_rank"), helper("pf_json_sortnum"), helper("pf_json_text")]
         order = parent.parent
         position = int(parent.index or 0)
@@ -188,8 +239,7 @@ def _rewrite(node: exp.Expr, context: Context) -> int | None:
         value.replace(helper("pf_json_text"))
         return None
     if isinstance(parent, exp.Cast):
-        target = parent.to.sql("sqlite").upper()
-        text = "CHAR" in target or "CLOB" in target or "TEXT" in target or "BLOB" in target
+        text = cast_affinity(parent.to) in (TEXT, BLOB)
         value.replace(helper("pf_json_text" if text else "pf_json_num"))
         return None
     if isinstance(parent, _DYNAMIC) and _in_select_list(parent):

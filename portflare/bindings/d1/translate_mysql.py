@@ -21,6 +21,7 @@ from portflare.bindings.d1.translate import (
     explicit_insert_columns,
     has_star,
     insert_columns,
+    name_checks,
     name_projections,
     portable_constraints,
     resolve_rowid,
@@ -71,7 +72,7 @@ TIME = TimeDialect(
     },
     epoch="CAST(FLOOR(UNIX_TIMESTAMP(__t__)) AS SIGNED)",
     strftime=_strftime,
-    millis="CONCAT(DATE_FORMAT(__t__, '%s'), '.', LPAD(FLOOR(MICROSECOND(__t__) / 1000), 3, '0'))",
+    special={"f": "CONCAT(DATE_FORMAT(__t__, '%s'), '.', LPAD(FLOOR(MICROSECOND(__t__) / 1000), 3, '0'))"},
 )
 
 
@@ -190,7 +191,9 @@ def _insert(tree: exp.Insert, context: Context, hide: bool) -> Translation:
         verb = "INSERT IGNORE"
     elif alternative not in ("", "ABORT", "FAIL", "ROLLBACK"):
         raise context.error(f"INSERT OR {alternative}")
-    upsert = values_rows(tree) if verb == "REPLACE" or isinstance(tree.args.get("conflict"), exp.OnConflict) else 0
+    upsert = 0
+    if verb == "REPLACE" or isinstance(tree.args.get("conflict"), exp.OnConflict):
+        upsert = values_rows(tree) or -1  # -1: the rows its SELECT produced (MySQL reports "Records: N")
     returning = tree.args.get("returning")
     generated = table is None or not _explicit_rowids(tree, table)
     return Translation("", kind="insert", returns_rows=returning is not None, verb=verb, generated_rowid=generated,
@@ -231,6 +234,7 @@ def _create(tree: exp.Create, context: Context) -> Translation:
                 constraints=[exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()),
                              exp.ColumnConstraint(kind=exp.AutoIncrementColumnConstraint()),
                              exp.ColumnConstraint(kind=exp.UniqueColumnConstraint())]))
+        name_checks(schema, context.original, table_level=True)
         tree.set("properties", None)
         sqlite_semantics(tree, context)
         _expressions(tree, context)
@@ -242,6 +246,9 @@ def _create(tree: exp.Create, context: Context) -> Translation:
         table = context.catalog.table(index.args["table"].name) if isinstance(index, exp.Index) and \
             index.args.get("table") is not None else None
         params = index.args.get("params") if isinstance(index, exp.Index) else None
+        for ordered in params.args.get("columns") or [] if params is not None else []:
+            if not isinstance(ordered.this if isinstance(ordered, exp.Ordered) else ordered, exp.Column):
+                raise context.error("an index on an expression (MariaDB indexes columns only)")
         if table is not None and params is not None and not unique:
             for ordered in params.args.get("columns") or []:
                 column = ordered.this if isinstance(ordered, exp.Ordered) else ordered

@@ -19,6 +19,7 @@ from portflare.bindings.d1.translate import (
     explicit_insert_columns,
     has_star,
     insert_columns,
+    name_checks,
     name_projections,
     portable_constraints,
     resolve_rowid,
@@ -62,6 +63,7 @@ TIME = TimeDialect(
     },
     epoch="CAST(FLOOR(EXTRACT(EPOCH FROM __t__)) AS BIGINT)",
     strftime=_strftime,
+    special={"w": "CAST(CAST(EXTRACT(DOW FROM __t__) AS INTEGER) AS TEXT)"},  # 0 = Sunday, as SQLite's %w
 )
 
 _PREDICATES = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.In, exp.Between, exp.Like,
@@ -126,6 +128,8 @@ def _booleans(tree: exp.Expr) -> None:
         boolean.replace(exp.Literal.number(1 if boolean.this else 0))
     for node in list(tree.find_all(exp.Where, exp.Having, exp.Join, exp.If, exp.Not, exp.And, exp.Or,
                                    exp.CheckColumnConstraint)):
+        if isinstance(node, exp.If) and isinstance(node.parent, exp.Case) and node.parent.this is not None:
+            continue  # CASE x WHEN v: v is compared with x, not a condition
         keys = {exp.Join: ("on",), exp.And: ("this", "expression"), exp.Or: ("this", "expression")}.get(
             type(node), ("this",))
         for key in keys:
@@ -249,6 +253,7 @@ def _create(tree: exp.Create, context: Context) -> Translation:
             schema.append("expressions", exp.ColumnDef(
                 this=exp.to_identifier("rowid"), kind=exp.DataType.build("BIGINT"),
                 constraints=[exp.ColumnConstraint(kind=exp.UniqueColumnConstraint())]))
+        name_checks(schema, context.original, table_level=False)
         tree.set("properties", None)
         sqlite_semantics(tree, context)
         _expressions(tree, context)

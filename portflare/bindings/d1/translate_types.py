@@ -73,13 +73,16 @@ _ANONYMOUS: dict[str, str] = {
     "pf_real": REAL, "pf_real_parse": REAL, "pf_numeric": NUMERIC, "pf_blob": BLOB, "pf_round": REAL,
     "pf_length": INTEGER, "pf_lower": TEXT, "pf_upper": TEXT, "pf_json_text": TEXT, "pf_json_num": NUMERIC,
     "pf_json_bool": INTEGER, "pf_json_cmp": INTEGER, "pf_json_cmp_num": INTEGER, "pf_json_cmp_text": INTEGER,
-    "pf_int_check": INTEGER,
+    "pf_int_check": INTEGER, "pf_json_array_length": INTEGER,
 }
 
 
 def cast_affinity(to: exp.DataType) -> str:
-    """The affinity (and type) ``CAST(x AS <to>)`` gives, by SQLite's rules for the declared type name."""
-    return declared_affinity(to.sql("sqlite"))
+    """The affinity (and type) ``CAST(x AS <to>)`` gives, by SQLite's rules for the type name as written
+    (sqlglot reads BLOB as VARBINARY; its SQLite spelling would turn NUMERIC into REAL)."""
+    if to.this in (exp.DType.VARBINARY, exp.DType.BINARY):
+        return BLOB
+    return declared_affinity(to.sql())
 
 
 def value_type(node: exp.Expr | None, context: Context) -> str | None:
@@ -94,6 +97,8 @@ def value_type(node: exp.Expr | None, context: Context) -> str | None:
     if isinstance(node, exp.Literal):
         return TEXT if node.is_string else literal_number_type(str(node.this))
     if isinstance(node, exp.Neg):
+        if isinstance(node.this, exp.Literal) and str(node.this.this) == str(2**63):
+            return INTEGER
         inner = value_type(node.this, context)
         return inner if inner in NUMBERS or inner == NULL else None
     if isinstance(node, exp.Column):

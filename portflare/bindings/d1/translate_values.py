@@ -169,6 +169,8 @@ def comparisons(tree: exp.Expr, context: Context) -> None:
     """Apply SQLite's comparison affinity (§4.2), and decide comparisons between a number and a text, which
     SQLite never finds equal (numbers sort before text), where the servers would convert one of them."""
     for node in _bottom_up(tree, *_COMPARISONS):
+        if is_assignment(node):
+            continue
         if not _convert_operand(node.this, node.expression, context):
             _convert_operand(node.expression, node.this, context)
         _constant(node, context)
@@ -180,6 +182,43 @@ def comparisons(tree: exp.Expr, context: Context) -> None:
                 _convert_operand(subject, other, context)
         if isinstance(node, exp.In) and node.expressions:
             _drop_impossible(node, context)
+
+
+def is_assignment(node: exp.Expr) -> bool:
+    """``SET a = b`` of an UPDATE or an upsert: sqlglot parses it as an ``=`` comparison."""
+    return isinstance(node, exp.EQ) and isinstance(node.parent, (exp.Update, exp.OnConflict)) and \
+        node.arg_key == "expressions"
+
+
+def stored_column(node: exp.Expr, context: Context) -> ColumnInfo | None:
+    """The column ``node`` is stored into: an UPDATE/upsert SET value, or a position of an INSERT's VALUES row
+    or of its SELECT's select list."""
+    parent = node.parent
+    if isinstance(parent, exp.EQ) and is_assignment(parent) and node.arg_key == "expression":
+        owner = parent.parent
+        insert = owner.parent if isinstance(owner, exp.OnConflict) else owner
+        table = _insert_table(insert, context) if isinstance(insert, exp.Insert) else \
+            context.catalog.table(insert.this.name) if isinstance(insert, exp.Update) else None
+        return table.column(parent.this.name) if table is not None else None
+    row = parent
+    if isinstance(row, exp.Alias):
+        node, row = row, row.parent
+    if isinstance(row, exp.Tuple) and isinstance(row.parent, exp.Values):
+        insert = row.parent.parent
+    elif isinstance(row, exp.Select) and node.arg_key == "expressions":
+        insert = row.parent
+    else:
+        return None
+    if not isinstance(insert, exp.Insert):
+        return None
+    table = _insert_table(insert, context)
+    if table is None:
+        return None
+    target = insert.this
+    names = [e.name for e in target.expressions] if isinstance(target, exp.Schema) else \
+        [c.name for c in table.columns]
+    index = int(node.index or 0)
+    return table.column(names[index]) if index < len(names) else None
 
 
 def _convert_operand(side: exp.Expr, other: exp.Expr, context: Context) -> bool:
@@ -348,8 +387,8 @@ def _cast(value: exp.Expr, target: str, context: Context) -> exp.Expr:
         if folded is not None:
             return folded
     kind = value_type(value, context)
-    if kind == target or kind == NULL:
-        return value
+    if kind == target or kind == NULL or (target == NUMERIC and kind in NUMBERS):
+        return value  # CAST of a number to NUMERIC is a no-op in SQLite
     if target == TEXT:
         return to_text(value, context)
     if context.dialect == POSTGRES:
@@ -369,8 +408,10 @@ def _fold_cast(value: int | float | str, target: str) -> exp.Expr | None:
         return exp.Literal.string(value if isinstance(value, str) else str(value) if isinstance(value, int)
                                   else real_text(value))
     if target == NUMERIC:
-        real = real_prefix(value) if isinstance(value, str) else value
-        if isinstance(real, float) and real.is_integer() and abs(real) < 2**63:
+        if not isinstance(value, str):
+            return number(value)
+        real = real_prefix(value)
+        if real.is_integer() and abs(real) < 2**63:
             return number(int(real))
         return number(real)
     return None
@@ -570,6 +611,8 @@ def _json_of(node: exp.Expr, context: Context) -> exp.Expr:
         return exp.Null()
     if context.dialect == POSTGRES:
         return call("pf_json", node.copy())
+    if node.meta.get("json"):
+        return node.copy()  # json_extract's value, already JSON (translate_json)
     if isinstance(node, exp.Placeholder):
         mark(node, "json")
         return node
@@ -587,8 +630,10 @@ def real_literals(tree: exp.Expr, context: Context) -> None:
     for literal in list(tree.find_all(exp.Literal)):
         if literal.is_string or literal_number_type(str(literal.this)) != REAL:
             continue
-        if isinstance(literal.parent, (exp.DataType, exp.DataTypeParam)):
+        if isinstance(literal.parent, (exp.DataType, exp.DataTypeParam, exp.Limit, exp.Offset)):
             continue
+        if isinstance(literal.parent, exp.Neg) and str(literal.this) == str(2**63):
+            continue  # -9223372036854775808 is SQLite's smallest INTEGER
         if context.dialect == POSTGRES:
             literal.replace(server_cast(literal.copy(), "DOUBLE PRECISION"))
         elif "e" not in str(literal.this).lower():
