@@ -443,8 +443,9 @@ BEGIN
   IF n <= 0 THEN RETURN TRUNCATE(x + IF(x < 0, -0.5, 0.5), 0); END IF;
   RETURN ROUND(CAST(x AS DECIMAL(65, 30)), LEAST(n, 30)) + 0e0;
 END""",
-    # substr(s, y, z): SQLite's start and count (see the PostgreSQL pf_substr_range).
-    """CREATE FUNCTION pf_substr_from(len BIGINT, y BIGINT, z BIGINT) RETURNS BIGINT DETERMINISTIC NO SQL
+    # substr(s, y, z): SQLite's 1-based start (part 1) or count (part 2); see the PostgreSQL pf_substr_range.
+    """CREATE FUNCTION pf_substr_bound(len BIGINT, y BIGINT, z BIGINT, part INT) RETURNS BIGINT
+  DETERMINISTIC NO SQL
 BEGIN
   DECLARE p1 BIGINT DEFAULT y;
   DECLARE p2 BIGINT DEFAULT ABS(z);
@@ -457,26 +458,9 @@ BEGIN
   END IF;
   IF z < 0 THEN
     SET p1 = p1 - p2;
-    IF p1 < 0 THEN SET p1 = 0; END IF;
+    IF p1 < 0 THEN SET p2 = p2 + p1; SET p1 = 0; END IF;
   END IF;
-  RETURN p1 + 1;
-END""",
-    """CREATE FUNCTION pf_substr_for(len BIGINT, y BIGINT, z BIGINT) RETURNS BIGINT DETERMINISTIC NO SQL
-BEGIN
-  DECLARE p1 BIGINT DEFAULT y;
-  DECLARE p2 BIGINT DEFAULT ABS(z);
-  IF len IS NULL OR y IS NULL OR z IS NULL THEN RETURN NULL; END IF;
-  IF p1 < 0 THEN
-    SET p1 = p1 + len;
-    IF p1 < 0 THEN SET p2 = GREATEST(p2 + p1, 0); SET p1 = 0; END IF;
-  ELSEIF p1 > 0 THEN SET p1 = p1 - 1;
-  ELSEIF p2 > 0 THEN SET p2 = p2 - 1;
-  END IF;
-  IF z < 0 THEN
-    SET p1 = p1 - p2;
-    IF p1 < 0 THEN SET p2 = p2 + p1; END IF;
-  END IF;
-  RETURN p2;
+  RETURN IF(part = 1, p1 + 1, p2);
 END""",
     # lower/upper, LIKE and COLLATE NOCASE fold ASCII letters only in SQLite (the database collation is binary,
     # so REPLACE is case-sensitive).

@@ -636,47 +636,12 @@ def rewrite_functions(tree: exp.Expr, context: Context, rewrite: Callable[[str, 
     return tree.transform(visit, copy=False)
 
 
-def json_path(node: exp.Expr, context: Context) -> list[str | int]:
-    path = node.expression
-    if not isinstance(path, exp.JSONPath):
-        raise context.error("json_extract() with a path that is not a string literal")
-    parts: list[str | int] = []
-    for part in path.expressions:
-        if isinstance(part, exp.JSONPathRoot):
-            continue
-        if isinstance(part, exp.JSONPathKey) and isinstance(part.this, str):
-            parts.append(part.this)
-        elif isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, int):
-            parts.append(part.this)
-        else:
-            raise context.error(f"the JSON path {path.sql()}")
-    return parts
 
 
-def check_json(node: exp.Expr, context: Context) -> None:
-    if isinstance(node, exp.JSONExtract):
-        raise context.error("the -> operator (JSON text of a value)")
-    if len(node.expressions) if hasattr(node, "expressions") else 0:
-        raise context.error("json_extract() with several paths")
 
 
-def is_select_item(node: exp.Expr) -> bool:
-    """True when ``node`` is (an alias of) a top-level select-list item, so its value is what the row holds."""
-    parent = node.parent
-    if isinstance(parent, exp.Alias):
-        node, parent = parent, parent.parent
-    return isinstance(parent, exp.Select) and node.arg_key == "expressions" and parent.parent is None
 
 
-def projection_index(node: exp.Expr) -> int | None:
-    parent = node.parent
-    if isinstance(parent, exp.Alias):
-        node, parent = parent, parent.parent
-    if isinstance(parent, exp.Select) and parent.parent is None and node.arg_key == "expressions":
-        if any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star) for e in parent.expressions):
-            return None
-        return int(node.index or 0)
-    return None
 
 
 def has_star(tree: exp.Expr) -> bool:
@@ -729,9 +694,3 @@ def unwrap_ordered(conflict: exp.OnConflict, table: str | None) -> None:
     for column in list(where.find_all(exp.Column)) if where is not None else []:
         if not column.table:
             column.set("table", exp.to_identifier(table))
-
-
-def like_ci(tree: exp.Expr, build: Callable[[exp.Like], exp.Expr]) -> None:
-    """SQLite's LIKE ignores ASCII case; the servers' (with binary collations) do not."""
-    for like in list(tree.find_all(exp.Like)):
-        like.replace(build(like))

@@ -537,8 +537,9 @@ def _substr(node: exp.Substring, context: Context) -> exp.Expr | None:
     if context.dialect == POSTGRES:
         return call("pf_substr", subject if kind in (TEXT, BLOB) else call("pf_text", subject), start, count)
     size = exp.Anonymous(this="CHAR_LENGTH", expressions=[subject.copy()])
-    return exp.Substring(this=subject, start=call("pf_substr_from", size, start.copy(), count.copy()),
-                         length=call("pf_substr_for", size.copy(), start.copy(), count.copy()))
+    bounds = [call("pf_substr_bound", size.copy(), start.copy(), count.copy(), exp.Literal.number(part))
+              for part in (1, 2)]
+    return exp.Substring(this=subject, start=bounds[0], length=bounds[1])
 
 
 def _mysql_typeof(node: exp.Typeof, context: Context) -> exp.Expr:
