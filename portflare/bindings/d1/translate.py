@@ -34,7 +34,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import TokenType
 from sqlglot.tokens import Tokenizer
 
-from portflare.bindings.d1 import translate_clauses, translate_json, translate_values
+from portflare.bindings.d1 import translate_clauses, translate_functions, translate_json, translate_values
 from portflare.bindings.d1.base import SqlError
 from portflare.bindings.d1.shadow import Catalog, TableInfo
 from portflare.bindings.d1.splitter import tokens
@@ -241,11 +241,14 @@ def _untyped_position(node: exp.Expr) -> bool:
 
 def sqlite_semantics(tree: exp.Expr, context: Context) -> tuple[int, ...]:
     """The passes that make the server compute SQLite's values (translate_json, translate_clauses,
-    translate_values); returns the top-level select positions whose value is JSON to read back."""
+    translate_values, translate_functions); returns the top-level select positions whose value is JSON to read back."""
     translate_clauses.check_bare_columns(tree, context)
     positions = translate_json.apply(tree, context)
     translate_clauses.apply(tree, context)
-    positions += translate_values.apply(tree, context)
+    translate_values.apply(tree, context)
+    translate_functions.functions(tree, context)
+    positions += translate_functions.mixed_projections(tree, context)
+    translate_values.real_literals(tree, context)
     return tuple(sorted(set(positions)))
 
 

@@ -12,10 +12,7 @@ calls of the helper functions of ``server_functions.py``, with the SQLite type o
   TEXT column compares text, ``flag = 'true'`` on an INTEGER column is false, ``10 = '10'`` is false;
 * values stored into INTEGER and TEXT columns converted as the column's affinity would (a non-integral number
   in an INTEGER column is refused: SQLite would keep it as a REAL, the servers would round it);
-* ``round`` (half away from zero), ``substr`` (negative and zero starts), ``length`` of a number, ASCII-only
-  ``lower``/``upper``, ``avg`` as a REAL, ``typeof``, ``%`` by zero;
-* a select-list ``coalesce``/``CASE``/``iif`` whose branches have different types, which a server would
-  unify into one type: its value travels as JSON and is read back with each row's own type;
+* (SQLite's functions and mixed-type select items are ``translate_functions.py``'s);
 * REAL literals as the servers' double type (``1.0`` is a REAL in SQLite, a decimal on the servers).
 
 Bound parameters that MySQL sees only as literal values get a conversion kind instead (``mark``), applied by
@@ -40,7 +37,6 @@ from portflare.bindings.d1.translate_types import (
     REAL,
     TEXT,
     affinity,
-    branches,
     cast_affinity,
     int_prefix,
     literal_number_type,
@@ -57,7 +53,6 @@ if TYPE_CHECKING:  # translate.py imports this module
 
 POSTGRES = "postgres"
 MYSQL = "mysql"
-SUBSTR_TO_END = 1_000_000_000  # substr(s, y): SQLite takes up to its length limit, longer than any D1 value
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 _CLASS = {INTEGER: 1, REAL: 1, NUMERIC: 1, TEXT: 2, BLOB: 3}
 MISMATCH = "SQLITE_MISMATCH"
@@ -150,31 +145,27 @@ def ascii_case(node: exp.Expr, context: Context, upper: bool) -> exp.Expr:
 
 # --- the passes -----------------------------------------------------------------------------------------------
 
-def apply(tree: exp.Expr, context: Context) -> list[int]:
-    """Run every value pass over ``tree``; returns the select-list positions MySQL must read back as JSON."""
+def apply(tree: exp.Expr, context: Context) -> None:
+    """Comparisons, stored values and casts (then translate_functions, then ``real_literals``)."""
     comparisons(tree, context)
     assignments(tree, context)
     casts(tree, context)
-    functions(tree, context)
-    json_columns = mixed_projections(tree, context)
-    real_literals(tree, context)
-    return json_columns
 
 
-def _bottom_up(tree: exp.Expr, *types: type[exp.Expr]) -> list[exp.Expr]:
+def bottom_up(tree: exp.Expr, *types: type[exp.Expr]) -> list[exp.Expr]:
     return list(reversed(list(tree.find_all(*types))))
 
 
 def comparisons(tree: exp.Expr, context: Context) -> None:
     """Apply SQLite's comparison affinity (§4.2), and decide comparisons between a number and a text, which
     SQLite never finds equal (numbers sort before text), where the servers would convert one of them."""
-    for node in _bottom_up(tree, *_COMPARISONS):
+    for node in bottom_up(tree, *_COMPARISONS):
         if is_assignment(node):
             continue
         if not _convert_operand(node.this, node.expression, context):
             _convert_operand(node.expression, node.this, context)
         _constant(node, context)
-    for node in _bottom_up(tree, exp.In, exp.Between):
+    for node in bottom_up(tree, exp.In, exp.Between):
         subject = node.this
         others = list(node.expressions) if isinstance(node, exp.In) else [node.args["low"], node.args["high"]]
         for other in others:
@@ -371,7 +362,7 @@ def _store_integer(value: exp.Expr, context: Context) -> None:
 
 def casts(tree: exp.Expr, context: Context) -> None:
     """``CAST(x AS T)`` with SQLite's conversion rules; literals are converted here, in Python."""
-    for node in _bottom_up(tree, exp.Cast):
+    for node in bottom_up(tree, exp.Cast):
         if not isinstance(node, exp.Cast) or isinstance(node.parent, exp.ColumnDef) or node.meta.get("server"):
             continue
         target = cast_affinity(node.to)
@@ -394,7 +385,7 @@ def _cast(value: exp.Expr, target: str, context: Context) -> exp.Expr:
     if context.dialect == POSTGRES:
         name = {INTEGER: "pf_int", REAL: "pf_real", NUMERIC: "pf_numeric", BLOB: "pf_blob"}[target]
         return call(name, value)
-    return _mysql_cast(value, kind, target)
+    return mysql_cast(value, kind, target)
 
 
 def _fold_cast(value: int | float | str, target: str) -> exp.Expr | None:
@@ -417,7 +408,7 @@ def _fold_cast(value: int | float | str, target: str) -> exp.Expr | None:
     return None
 
 
-def _mysql_cast(value: exp.Expr, kind: str | None, target: str) -> exp.Expr:
+def mysql_cast(value: exp.Expr, kind: str | None, target: str) -> exp.Expr:
     truncated = server_cast(call("TRUNCATE", value, exp.Literal.number(0)), "SIGNED", MYSQL)
     if target == INTEGER:
         if kind in (REAL, NUMERIC, INTEGER):
@@ -446,184 +437,6 @@ def _mysql_cast(value: exp.Expr, kind: str | None, target: str) -> exp.Expr:
 def _is_number(value: exp.Expr) -> exp.Expr:
     """MySQL: true for a numeric value (numbers have the binary collation; text has the database's)."""
     return exp.EQ(this=call("COLLATION", value.copy()), expression=exp.Literal.string("binary"))
-
-
-def functions(tree: exp.Expr, context: Context) -> None:
-    """SQLite's built-in functions where the servers' namesakes answer differently."""
-    for node in _bottom_up(tree, exp.Round, exp.Substring, exp.Length, exp.Lower, exp.Upper, exp.Avg,
-                           exp.DPipe, exp.GroupConcat, exp.Replace, exp.Trim, exp.StrPosition, exp.Hex,
-                           exp.Typeof, exp.Mod, exp.Greatest, exp.Least, exp.Sign):
-        replacement = _function(node, context)
-        if replacement is not None and replacement is not node:
-            node.replace(replacement)
-
-
-def _function(node: exp.Expr, context: Context) -> exp.Expr | None:
-    pg = context.dialect == POSTGRES
-    if isinstance(node, exp.Round):
-        decimals = node.args.get("decimals")
-        return call("pf_round", node.this, decimals if decimals is not None else exp.Literal.number(0))
-    if isinstance(node, exp.Substring):
-        return _substr(node, context)
-    if isinstance(node, exp.Length):
-        kind = value_type(node.this, context)
-        if pg:
-            return None if kind in (TEXT, BLOB) else call("pf_length", node.this)
-        if kind in (REAL, NUMERIC):
-            node.set("this", to_text(node.this, context))
-        return None
-    if isinstance(node, (exp.Lower, exp.Upper)):
-        return ascii_case(node.this, context, upper=isinstance(node, exp.Upper))
-    if isinstance(node, exp.Avg):
-        _text_or_value(node, "this", lambda v: server_cast(v, "DOUBLE PRECISION", POSTGRES)
-                       if pg else exp.Add(this=exp.Paren(this=v), expression=exp.Literal.number("0e0")))
-        return None
-    if isinstance(node, exp.DPipe):
-        node.set("this", to_text(node.this, context))
-        node.set("expression", to_text(node.expression, context))
-        return None
-    if isinstance(node, exp.GroupConcat):
-        _text_or_value(node, "this", lambda v: to_text(v, context))
-        return None
-    if isinstance(node, (exp.Replace, exp.Trim, exp.StrPosition)):
-        for key in ("this", "expression", "replacement", "substr"):
-            value = node.args.get(key)
-            if isinstance(value, exp.Expr):
-                node.set(key, to_text(value, context))
-        return None
-    if isinstance(node, exp.Hex):
-        if value_type(node.this, context) not in (TEXT, BLOB):  # hex() of a number is hex of its text
-            node.set("this", to_text(node.this, context))
-        return None
-    if isinstance(node, exp.Typeof):
-        return None if pg else _mysql_typeof(node, context)
-    if isinstance(node, exp.Mod):
-        return _mod(node, context)
-    if isinstance(node, (exp.Greatest, exp.Least)) and pg:
-        # SQLite's scalar max()/min() are NULL when any argument is; PostgreSQL's GREATEST/LEAST skip NULLs.
-        operands = branches(node)
-        nullable = [o for o in operands if literal_value(o) is COMPUTED]
-        if not nullable:
-            return None
-        condition = exp.or_(*[exp.Is(this=o.copy(), expression=exp.Null()) for o in nullable])
-        return exp.Case(ifs=[exp.If(this=condition, true=exp.Null())], default=node.copy())
-    if isinstance(node, exp.Sign) and pg:
-        return server_cast(node.copy(), "BIGINT")
-    return None
-
-
-def _text_or_value(node: exp.Expr, key: str, convert) -> None:  # type: ignore[no-untyped-def]
-    value = node.args.get(key)
-    if isinstance(value, exp.Distinct):
-        value.set("expressions", [convert(e) for e in value.expressions])
-    elif isinstance(value, exp.Expr) and not isinstance(value, exp.Star):
-        node.set(key, convert(value))
-
-
-def _substr(node: exp.Substring, context: Context) -> exp.Expr | None:
-    subject, start, length = node.this, node.args.get("start"), node.args.get("length")
-    kind = value_type(subject, context)
-    if kind != BLOB:
-        subject = to_text(subject, context)
-        node.set("this", subject)
-    start_value = literal_value(start) if start is not None else COMPUTED
-    length_value = literal_value(length) if length is not None else None
-    if isinstance(start_value, int) and start_value >= 1 and (
-            length is None or (isinstance(length_value, int) and length_value >= 0)):
-        return None  # 1-based start and a count: the servers' substring agrees
-    if start is None:
-        return None
-    count = length if length is not None else exp.Literal.number(SUBSTR_TO_END)
-    if context.dialect == POSTGRES:
-        return call("pf_substr", subject if kind in (TEXT, BLOB) else call("pf_text", subject), start, count)
-    size = exp.Anonymous(this="CHAR_LENGTH", expressions=[subject.copy()])
-    bounds = [call("pf_substr_bound", size.copy(), start.copy(), count.copy(), exp.Literal.number(part))
-              for part in (1, 2)]
-    return exp.Substring(this=subject, start=bounds[0], length=bounds[1])
-
-
-def _mysql_typeof(node: exp.Typeof, context: Context) -> exp.Expr:
-    value = node.this
-    kind = value_type(value, context)
-    if isinstance(value, exp.Placeholder):
-        mark(value, "typeof")
-        return value
-    names = {INTEGER: "integer", REAL: "real", TEXT: "text", BLOB: "blob"}
-    if kind == NULL:
-        return exp.Literal.string("null")
-    if kind in names:
-        name: exp.Expr = exp.Literal.string(names[kind])
-    elif kind == NUMERIC:
-        name = exp.If(this=exp.EQ(this=value.copy(), expression=call("TRUNCATE", value.copy(), exp.Literal.number(0))),
-                      true=exp.Literal.string("integer"), false=exp.Literal.string("real"))
-    else:
-        raise context.error(f"typeof() of {value.sql('sqlite')} (its type is only known per value)")
-    return exp.Case(ifs=[exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()),
-                                true=exp.Literal.string("null"))], default=name)
-
-
-def _mod(node: exp.Mod, context: Context) -> exp.Expr | None:
-    """``x % y``: of the integer parts (a REAL result if either is REAL), NULL when y is 0."""
-    left, right = value_type(node.this, context), value_type(node.expression, context)
-    real = REAL in (left, right)
-    if context.dialect == POSTGRES:
-        this = node.this if left == INTEGER else call("pf_int", node.this)
-        divisor = node.expression if right == INTEGER else call("pf_int", node.expression)
-        result: exp.Expr = exp.Mod(this=this, expression=exp.Nullif(this=divisor, expression=exp.Literal.number(0)))
-        return server_cast(exp.Paren(this=result), "DOUBLE PRECISION") if real else result
-    if not real:
-        return None
-    result = exp.Mod(this=_mysql_cast(node.this, left, INTEGER), expression=_mysql_cast(node.expression, right,
-                                                                                          INTEGER))
-    return exp.Add(this=exp.Paren(this=result), expression=exp.Literal.number("0e0"))
-
-
-def mixed_projections(tree: exp.Expr, context: Context) -> list[int]:
-    """A select-list coalesce/CASE/iif whose branches have different SQLite types (``coalesce(n, 'none')``,
-    ``ifnull(avg(x), 0)``): each branch is written as JSON of its own type and the row value read back from it.
-    Returns the positions (MySQL reads them as JSON; PostgreSQL's json type is decoded by the driver)."""
-    select = tree
-    if not isinstance(select, exp.Select) or any(
-            isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star) for e in select.expressions):
-        return []
-    positions = []
-    for index, item in enumerate(select.expressions):
-        value = item.this if isinstance(item, exp.Alias) else item
-        if not isinstance(value, (exp.Coalesce, exp.Case, exp.If)):
-            continue
-        types = {value_type(b, context) for b in branches(value)} - {NULL}
-        if len(types) <= 1 and None not in types:
-            continue
-        for branch in branches(value):
-            if branch.parent is not None:
-                branch.replace(_json_of(branch, context))
-        if isinstance(value, exp.Case) and value.args.get("default") is None:
-            value.set("default", exp.Null())
-        if context.dialect == POSTGRES:
-            value.replace(server_cast(value.copy(), "JSON"))
-        positions.append(index)
-    return positions
-
-
-def _json_of(node: exp.Expr, context: Context) -> exp.Expr:
-    """``node``'s value as JSON text of its SQLite type (NULL stays NULL)."""
-    kind = value_type(node, context)
-    if kind == NULL:
-        return exp.Null()
-    if context.dialect == POSTGRES:
-        return call("pf_json", node.copy())
-    if node.meta.get("json"):
-        return node.copy()  # json_extract's value, already JSON (translate_json)
-    if isinstance(node, exp.Placeholder):
-        mark(node, "json")
-        return node
-    if kind == TEXT:
-        return call("JSON_QUOTE", node.copy())
-    if kind == INTEGER:
-        return server_cast(node.copy(), "CHAR", MYSQL)
-    if kind in (REAL, NUMERIC):
-        return to_text(node.copy(), context)
-    return call("JSON_EXTRACT", call("JSON_ARRAY", node.copy()), exp.Literal.string("$[0]"))
 
 
 def real_literals(tree: exp.Expr, context: Context) -> None:
