@@ -243,6 +243,8 @@ def _to_number(node: exp.Expr, context: Context) -> None:
 def _to_text_operand(node: exp.Expr, context: Context) -> None:
     if value_type(node, context) in (TEXT, NULL):
         return
+    if isinstance(node, exp.Placeholder) and context.dialect == POSTGRES:
+        return  # typed as text by the column it is compared with; the driver converts numbers (postgres.py)
     node.replace(to_text(node.copy(), context))
 
 
@@ -325,7 +327,9 @@ def _store(value: exp.Expr, column: ColumnInfo | None, context: Context) -> None
     kind = stored_affinity(column) if column is not None else None
     if kind == INTEGER:
         _store_integer(value, context)
-    elif kind == TEXT and (isinstance(value, exp.Placeholder) or value_type(value, context) in NUMBERS):
+    elif kind == TEXT and isinstance(value, exp.Placeholder):
+        mark(value, "text")  # PostgreSQL types it as text from the column; its driver converts (postgres.py)
+    elif kind == TEXT and value_type(value, context) in NUMBERS:
         value.replace(to_text(value.copy(), context))
 
 
