@@ -6,6 +6,7 @@ gets a fresh, isolated database.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -512,3 +513,52 @@ async def test_untyped_columns(db: D1Database) -> None:
     message = await _error(db.exec("CREATE TABLE t (v)"))
     assert 'a column without a declared type ("v", SQLite\'s dynamic typing) cannot be translated to' in message
     assert "no such table: t" in await _error(db.prepare("SELECT * FROM t").all())  # nothing half-created
+
+
+# --- SQLite's values on every backend (the translation's rules; tests/d1/test_corpus.py has many more) -------
+
+async def test_real_as_text_is_sqlites(db: D1Database) -> None:
+    from tests.d1.test_translate_types import _floats
+
+    values = [v for v in _floats() if abs(v) < 1e300][::3]  # fixed cases, uniform and random bit patterns
+    await db.exec("CREATE TABLE r (id INTEGER PRIMARY KEY, v REAL)")
+    await db.batch([db.prepare("INSERT INTO r (v) VALUES (?)").bind(v) for v in values])
+    rows = await db.prepare("SELECT v || '' AS a, CAST(v AS TEXT) AS b FROM r ORDER BY id").raw()
+    sqlite = sqlite3.connect(":memory:")
+    expected = [[sqlite.execute("SELECT CAST(? AS TEXT)", (v,)).fetchone()[0]] * 2 for v in values]
+    assert rows == expected
+
+
+async def test_sqlite_rules_for_casts_round_substr_and_text(db: D1Database) -> None:
+    await db.exec("CREATE TABLE t (n INTEGER, r REAL, s TEXT)")
+    await db.prepare("INSERT INTO t VALUES (?, ?, ?)").bind(7, 2.5, "12abc").run()
+    row = await db.prepare(
+        "SELECT CAST(r AS INTEGER) AS a, CAST(s AS INTEGER) AS b, round(r) AS c, round(-r) AS d, "
+        "substr('hello', -3, 2) AS e, substr(s, 0, 2) AS f, typeof(1.0) AS g, CAST(n AS REAL) || '' AS h, "
+        "lower('ÀB') AS i, date('2024-01-31', '+1 month') AS j, s > 2 AS k, n = '7' AS l, 10 = '10' AS m "
+        "FROM t").first()
+    assert row == {"a": 2, "b": 12, "c": 3, "d": -3, "e": "ll", "f": "1", "g": "real", "h": "7.0", "i": "Àb",
+                   "j": "2024-03-02", "k": 0, "l": 1, "m": 0}  # k: '12abc' > '2' compares text
+    assert await db.prepare("SELECT n FROM t LIMIT ? OFFSET ?").bind("1", "0").raw() == [[7]]
+    assert await db.prepare("SELECT n FROM t LIMIT -1").raw() == [[7]]
+
+
+async def test_what_cannot_be_translated_is_refused_by_name(db: D1Database) -> None:
+    await db.exec("CREATE TABLE t (name TEXT, n INTEGER)")
+    await db.prepare("INSERT INTO t VALUES ('a', 1), ('b', 5)").run()
+    bare = db.prepare("SELECT name, max(n) AS m FROM t")
+    fraction = db.prepare("INSERT INTO t (name, n) VALUES ('c', ?)").bind(1.5)
+    if not _on_server(db):
+        assert await bare.first() == {"name": "b", "m": 5}  # the row of the max, as SQLite picks it
+        await fraction.run()
+        assert await db.prepare("SELECT n FROM t WHERE name = 'c'").first("n") == 1.5  # a REAL in an INTEGER column
+        return
+    dialect = "PostgreSQL" if db.backend.dialect == "postgres" else "MySQL"  # type: ignore[attr-defined]
+    assert await _error(bare.first()) == (
+        'Error: D1_ERROR: the bare column "name" next to an aggregate (SQLite takes it from the row that '
+        f"min()/max() picks; GROUP BY it, or select it in a subquery) cannot be translated to {dialect}: SQLITE_ERROR")
+    assert await _error(fraction.run()) == (
+        "Error: D1_ERROR: datatype mismatch: 1.5 in an INTEGER column (SQLite would store a REAL): SQLITE_MISMATCH")
+    assert await db.prepare("SELECT count(*) AS c FROM t").first("c") == 2  # nothing stored
+    assert await db.prepare("SELECT name, max(n) AS m FROM t GROUP BY name ORDER BY name").raw() == [["a", 1],
+                                                                                                 ["b", 5]]

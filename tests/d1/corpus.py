@@ -3,8 +3,9 @@
 Sources: the example app (examples/personality-spark: its migration and the queries in src/entry.py), the D1
 docs' examples (Customers, prepared statements, batch), Drizzle's SQLite DDL/DML as drizzle-kit and
 drizzle-orm emit them, SQLAlchemy's SQLite DDL/DML, and the usual hand-written SQL of Workers (upserts, JSON,
-dates, pagination, aggregates). Each step is ``(sql, params)`` or ``(sql, params, SHAPE)`` for steps whose
-value is not deterministic (now, random): those compare the type and length of each value only.
+dates, pagination, aggregates). Each step is ``(sql, params)``, ``(sql, params, SHAPE)`` for steps whose
+value is not deterministic (now, random): those compare the type and length of each value only, or
+``(sql, params, UNORDERED)`` for rows SQLite returns in no defined order (RETURNING).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 SHAPE = "shape"
+UNORDERED = "unordered"  # rows in no defined order (RETURNING): compared as a multiset
 ROOT = Path(__file__).resolve().parents[2]
 
 Step = tuple[Any, ...]
 
 _SPARK_MIGRATION = (ROOT / "examples/personality-spark/migrations/0001_init.sql").read_text()
+_SPARK_ANALYTICS = (ROOT / "examples/personality-spark/migrations/0002_analytics.sql").read_text()
 
 _SPARK: list[Step] = [(_SPARK_MIGRATION, ())]
 for i, (user, quiz) in enumerate([("u1", "big5"), ("u1", "mbti"), ("u2", "big5"), (None, "love"), ("u1", "love")]):
@@ -42,6 +45,26 @@ _SPARK += [
     ("SELECT count(*) FROM quiz_results WHERE created_at <= unixepoch()", ()),
     ("DELETE FROM quiz_results WHERE user_id = ?", ("u2",)),
     ("SELECT count(*) AS n FROM quiz_results", ()),
+    (_SPARK_ANALYTICS, ()),
+]
+# The queue consumer (INSERT OR IGNORE makes redelivery harmless) and the cron roll-up of src/entry.py.
+_ROLLUP = ("INSERT INTO quiz_daily_stats (day, quiz_type, submissions, unique_users) "
+           "SELECT date(created_at, 'unixepoch') AS day, quiz_type, COUNT(*), COUNT(DISTINCT user_id) "
+           "FROM quiz_analytics WHERE created_at >= ? GROUP BY day, quiz_type "
+           "ON CONFLICT (day, quiz_type) DO UPDATE SET "
+           "submissions = excluded.submissions, unique_users = excluded.unique_users")
+_DAILY_STATS = "SELECT day, quiz_type, submissions, unique_users FROM quiz_daily_stats ORDER BY day DESC, quiz_type"
+_ANALYTICS_INSERT = ("INSERT OR IGNORE INTO quiz_analytics (result_id, quiz_type, user_id, created_at) "
+                     "VALUES (?, ?, ?, ?)")
+for i, (user, quiz) in enumerate([("u1", "big5"), ("u2", "big5"), ("u1", "mbti"), (None, "big5"), ("u1", "big5")]):
+    _SPARK.append((_ANALYTICS_INSERT, (f"r{i}", quiz, user, 1704067200 + i * 40000)))
+_SPARK += [
+    (_ANALYTICS_INSERT, ("r1", "big5", "u2", 1704067200)),  # a redelivered event
+    (_ROLLUP, (1704067200,)),
+    (_DAILY_STATS, ()),
+    (_ANALYTICS_INSERT, ("r9", "mbti", "u3", 1704067200 + 10)),
+    (_ROLLUP, (1704067200,)),
+    (_DAILY_STATS, ()),
 ]
 
 # D1 docs: worker-api/prepared-statements, d1-database, get-started.
@@ -260,6 +283,289 @@ _TYPES += [
     ("SELECT t FROM typed WHERE i = 0", ()),
 ]
 
+# D1 docs: Query JSON (json_extract, ->>, filtering and ordering on JSON values) and foreign keys.
+_DOCS_JSON: list[Step] = [
+    ("CREATE TABLE sensor_readings (id INTEGER PRIMARY KEY, device TEXT NOT NULL, raw_data TEXT NOT NULL)", ()),
+]
+for i, (device, temp, aqi, ok) in enumerate([("a", "77.4", [21, 42, 58], "true"), ("b", "68.1", [5, 7, 9], "false"),
+                                            ("a", "81.0", [30, 31, 32], "true"), ("c", "59.5", [1, 2, 3], "null")]):
+    _DOCS_JSON.append(("INSERT INTO sensor_readings (device, raw_data) VALUES (?, ?)", (device, (
+        f'{{"measurement": {{"temp_f": "{temp}", "aqi": {aqi}, "o3": [0.3, 0.4]}}, "online": {ok}, '
+        f'"seq": {i}, "ratio": {i / 2}, "location": "room {i % 2}"}}'))))
+_DOCS_JSON += [
+    ("SELECT json_extract(raw_data, '$.measurement.temp_f') AS temp_f FROM sensor_readings ORDER BY id", ()),
+    ("SELECT raw_data ->> '$.measurement.aqi[1]' AS aqi FROM sensor_readings ORDER BY id", ()),
+    ("SELECT json_extract(raw_data, '$.measurement.aqi') AS aqi, json_extract(raw_data, '$.measurement') AS m "
+     "FROM sensor_readings WHERE id = 1", ()),
+    ("SELECT id FROM sensor_readings WHERE json_extract(raw_data, '$.measurement.aqi[0]') > 20 ORDER BY id", ()),
+    ("SELECT id FROM sensor_readings WHERE json_extract(raw_data, '$.online') ORDER BY id", ()),
+    ("SELECT id FROM sensor_readings WHERE json_extract(raw_data, '$.online') = 0", ()),
+    ("SELECT id FROM sensor_readings WHERE json_extract(raw_data, '$.online') IS NULL", ()),
+    ("SELECT id FROM sensor_readings WHERE raw_data ->> '$.location' = ? ORDER BY id", ("room 1",)),
+    ("SELECT id FROM sensor_readings WHERE json_extract(raw_data, '$.seq') = ?", (2,)),
+    ("SELECT id FROM sensor_readings WHERE json_extract(raw_data, '$.location') IN ('room 0', 'nowhere') "
+     "ORDER BY id", ()),
+    ("SELECT id FROM sensor_readings WHERE json_extract(raw_data, '$.ratio') BETWEEN 0.5 AND 1 ORDER BY id", ()),
+    ("SELECT id, json_extract(raw_data, '$.ratio') AS ratio FROM sensor_readings "
+     "ORDER BY json_extract(raw_data, '$.ratio') DESC", ()),
+    ("SELECT id FROM sensor_readings ORDER BY json_extract(raw_data, '$.measurement.temp_f')", ()),
+    ("SELECT json_extract(raw_data, '$.location') AS loc, count(*) AS n FROM sensor_readings "
+     "GROUP BY json_extract(raw_data, '$.location') ORDER BY loc", ()),
+    ("SELECT device, sum(json_extract(raw_data, '$.seq')) AS total_seq FROM sensor_readings GROUP BY device "
+     "ORDER BY device", ()),
+    ("SELECT id, json_extract(raw_data, '$.seq') + 1 AS next FROM sensor_readings ORDER BY id", ()),
+    ("SELECT upper(json_extract(raw_data, '$.location')) AS loc FROM sensor_readings WHERE id = 2", ()),
+    ("SELECT coalesce(json_extract(raw_data, '$.online'), 'unknown') AS online FROM sensor_readings ORDER BY id", ()),
+    ("SELECT json_extract(raw_data, '$.missing') AS absent FROM sensor_readings WHERE id = 1", ()),
+    ("SELECT json_extract('{\"b\":false}', '$.b') = 0 AS f, json_extract('{\"b\":true}', '$.b') AS t", ()),
+    ("CREATE TABLE teams (id INTEGER PRIMARY KEY, name TEXT NOT NULL)", ()),
+    ("CREATE TABLE members (id INTEGER PRIMARY KEY, team_id INTEGER NOT NULL REFERENCES teams(id) "
+     "ON DELETE CASCADE, name TEXT NOT NULL)", ()),
+    ("INSERT INTO teams (id, name) VALUES (1, 'core'), (2, 'edge')", ()),
+    ("INSERT INTO members (team_id, name) VALUES (1, 'a'), (1, 'b'), (2, 'c')", ()),
+    ("INSERT INTO members (team_id, name) VALUES (3, 'orphan')", ()),
+    ("DELETE FROM teams WHERE id = 1", ()),
+    ("SELECT name FROM members ORDER BY id", ()),
+]
+
+# The constructs the issue 3 audit found answered differently by the servers, in everyday Worker SQL.
+_AUDIT: list[Step] = [
+    ("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER, price REAL, "
+     "active BOOLEAN NOT NULL DEFAULT 1, meta TEXT, added TEXT)", ()),
+]
+for name, qty, price, active, meta, added in ([
+        ("Widget", 3, 2.5, 1, '{"b":true,"tags":["x","y"]}', "2024-01-31 10:00:00"),
+        ("gadget", 5, 0.5, 0, '{"b":false}', "2024-03-31 23:59:59"),
+        ("Àpple", None, 2.0, 1, '{"b":null,"n":7}', "2024-02-29 00:00:00"),
+        ("bolt", 12, 1.25, 1, None, "2023-12-31 12:30:00"),
+        ("10", 0, 100.0, 0, '{"n":2.5}', None)]):
+    _AUDIT.append(("INSERT INTO items (name, qty, price, active, meta, added) VALUES (?, ?, ?, ?, ?, ?)",
+                   (name, qty, price, active, meta, added)))
+_AUDIT += [
+    ("SELECT CAST(1.9 AS INTEGER) AS a, CAST(-1.9 AS INTEGER) AS b, CAST('12abc' AS INTEGER) AS c, "
+     "CAST('abc' AS INTEGER) AS d, CAST('  7' AS INTEGER) AS e", ()),
+    ("SELECT id, CAST(price AS INTEGER) AS whole, CAST(price AS TEXT) AS label, CAST(qty AS REAL) AS q "
+     "FROM items ORDER BY id", ()),
+    ("SELECT CAST(name AS INTEGER) AS n, CAST('3.75kg' AS REAL) AS kg, CAST('12.0' AS NUMERIC) AS num FROM items "
+     "WHERE id = 5", ()),
+    ("SELECT CAST(? AS INTEGER) AS a, CAST(? AS TEXT) AS b, CAST(? AS REAL) AS c", ("42x", 2.0, "1.5")),
+    ("SELECT round(price) AS r0, round(price, 1) AS r1, round(-price) AS neg FROM items ORDER BY id", ()),
+    ("SELECT round(2.5) AS a, round(0.5) AS b, round(-2.5) AS c, round(2.675, 2) AS d, round(5) AS e", ()),
+    ("SELECT substr(name, -3) AS tail, substr(name, -3, 2) AS mid, substr(name, 0, 2) AS head, "
+     "substr(name, 2) AS rest FROM items ORDER BY id", ()),
+    ("SELECT substr('hello', ?, ?) AS s", (-4, 2)),
+    ("SELECT upper(substr(name, 1, 1)) || substr(name, 2) AS title FROM items ORDER BY id", ()),
+    ("SELECT name, max(qty) AS most FROM items", ()),
+    ("SELECT name FROM items WHERE qty = (SELECT max(qty) FROM items)", ()),
+    ("SELECT date('2024-03-31', '-1 month') AS a, date('2024-01-31', '+1 month') AS b, "
+     "date('2024-02-29', '+1 year') AS c, date('2024-01-31', '+13 months') AS d", ()),
+    ("SELECT id, date(added, '+1 month') AS next, datetime(added, '-1 month', 'start of month') AS prev "
+     "FROM items ORDER BY id", ()),
+    ("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', '2024-01-02 03:04:05.678') AS iso, "
+     "strftime('%H:%M', added) AS hm FROM items WHERE id = 1", ()),
+    ("SELECT typeof(1.0) AS a, typeof(1) AS b, typeof('x') AS c, typeof(NULL) AS d, typeof(price) AS e, "
+     "typeof(qty) AS f FROM items WHERE id = 1", ()),
+    ("SELECT price || '' AS p, price || ' EUR' AS label, 'x' || qty AS q FROM items ORDER BY id", ()),
+    ("SELECT id FROM items WHERE json_extract(meta, '$.b') ORDER BY id", ()),
+    ("SELECT id FROM items WHERE json_extract(meta, '$.b') = 0", ()),
+    ("SELECT id, json_extract(meta, '$.b') AS b, json_extract(meta, '$.tags') AS tags FROM items ORDER BY id", ()),
+    ("SELECT id FROM items WHERE name > 2 ORDER BY id", ()),
+    ("SELECT id FROM items WHERE name = 10", ()),
+    ("SELECT id FROM items WHERE active = 'true'", ()),
+    ("SELECT id FROM items WHERE qty = '5'", ()),
+    ("SELECT id FROM items WHERE qty > ? ORDER BY id", ("4",)),
+    ("SELECT coalesce(qty, 'none') AS q FROM items ORDER BY id", ()),
+    ("SELECT ifnull(qty, 0) AS q, coalesce(price, 0) AS p FROM items ORDER BY id", ()),
+    ("SELECT iif(active, 'on', 0) AS state, CASE WHEN qty > 4 THEN qty ELSE 'few' END AS stock FROM items "
+     "ORDER BY id", ()),
+    ("SELECT 10 = '10' AS a, 10 = 10.0 AS b, '10' = '10' AS c, 1 < 'a' AS d", ()),
+    ("SELECT lower('ÀB') AS l, upper('é') AS u, lower(name) AS n FROM items WHERE id = 3", ()),
+    ("SELECT id FROM items WHERE name LIKE 'à%'", ()),
+    ("SELECT id FROM items WHERE name LIKE 'w%' OR name LIKE 'G%' ORDER BY id", ()),
+    ("SELECT id FROM items ORDER BY id LIMIT ? OFFSET ?", ("1", "1")),
+    ("SELECT id FROM items ORDER BY id LIMIT -1 OFFSET 3", ()),
+    ("SELECT id FROM items ORDER BY id LIMIT ? OFFSET ?", (-1, 2)),
+    ("SELECT id FROM items ORDER BY id LIMIT 2, 1", ()),
+    ("SELECT id FROM items WHERE name GLOB '[a-z]*' ORDER BY id", ()),
+    ("SELECT id FROM items WHERE name GLOB '*o*' ORDER BY id", ()),
+    ("SELECT id FROM items WHERE name NOT GLOB 'W?dget' ORDER BY id", ()),
+    ("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT DEFAULT 'empty', at INTEGER DEFAULT 0)", ()),
+    ("INSERT INTO notes DEFAULT VALUES", ()),
+    ("INSERT INTO notes DEFAULT VALUES RETURNING id, body", ()),
+    ("SELECT name FROM items ORDER BY name COLLATE NOCASE", ()),
+    ("SELECT id FROM items WHERE name = 'WIDGET' COLLATE NOCASE", ()),
+    ("SELECT count(*) FILTER (WHERE active) AS on_count, sum(qty) FILTER (WHERE qty > 3) AS big FROM items", ()),
+    ("SELECT id FROM items WHERE active IS TRUE ORDER BY id", ()),
+    ("SELECT id FROM items WHERE active IS NOT TRUE ORDER BY id", ()),
+    ("SELECT count(*) AS n FROM (SELECT id FROM items WHERE active)", ()),
+    ("SELECT length(123) AS a, length(1.5) AS b, length(price) AS c, length(name) AS d FROM items WHERE id = 1", ()),
+    ("SELECT hex(10) AS a, hex(price) AS b, hex('é') AS c FROM items WHERE id = 1", ()),
+    ("SELECT qty % 5 AS m, qty % 0 AS z, price % 2 AS r FROM items ORDER BY id", ()),
+    ("SELECT max(qty, 4) AS a, min(qty, 4) AS b FROM items ORDER BY id", ()),
+    ("SELECT avg(qty) AS a, avg(price) AS b, sum(qty) AS c, total(qty) AS d, sum(price) AS e FROM items", ()),
+    ("SELECT 0.1 + 0.2 AS a, 1.0 AS b, 7.0 / 2 AS c, 2.5e3 AS d, CAST(0.1 + 0.2 AS TEXT) AS e", ()),
+    ("INSERT INTO items (name, qty) VALUES (?, ?)", ("text qty", "12")),
+    ("UPDATE items SET qty = qty * 2 WHERE id = ?", (1,)),
+    ("UPDATE items SET name = ? WHERE id = ?", (3.0, 4)),
+    ("SELECT id, name, qty FROM items ORDER BY id", ()),
+    ("INSERT INTO items (name, qty) VALUES (?, ?)", ("half", 1.5)),
+]
+
+# More Drizzle: drizzle-orm's sqlite-core shapes (boolean and timestamp modes, relational filters, upserts).
+_DRIZZLE_MORE: list[Step] = [
+    ("CREATE TABLE `todos` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`text` text NOT NULL,\n\t"
+     "`done` integer DEFAULT false NOT NULL,\n\t`priority` integer DEFAULT 0,\n\t`created_at` integer NOT NULL,\n\t"
+     "`due` text\n)", ()),
+    ("CREATE INDEX `todos_done_idx` ON `todos` (`done`,`priority`)", ()),
+]
+for i in range(8):
+    _DRIZZLE_MORE.append(('insert into "todos" ("id", "text", "done", "priority", "created_at", "due") values '
+                          '(null, ?, ?, ?, ?, ?) returning "id", "text", "done", "priority", "created_at", "due"',
+                          (f"task {i}", i % 3 == 0, i % 4, 1700000000 + i * 3600,
+                           None if i % 2 else f"2024-0{i % 9 + 1}-15")))
+_DRIZZLE_MORE += [
+    ('select "id", "text", "done" from "todos" where "todos"."done" = ? order by "todos"."id" desc', (False,)),
+    ('select "id", "text" from "todos" where ("todos"."priority" >= ? and "todos"."done" = ?) order by '
+     '"todos"."priority" desc, "todos"."id" limit ?', (2, 0, 3)),
+    ('select count(*) from "todos" where "todos"."done" = ?', (True,)),
+    ('select "id" from "todos" where "todos"."text" like ? order by "todos"."id"', ("%TASK 1%",)),
+    ('select "id" from "todos" where "todos"."due" is not null and "todos"."due" < ? order by "todos"."due"',
+     ("2024-06-01",)),
+    ('select "id" from "todos" where "todos"."id" in (select "id" from "todos" where "todos"."priority" = ?) '
+     'order by "id"', (3,)),
+    ('select "id" from "todos" where not "todos"."done" and "todos"."priority" between ? and ? order by "id"',
+     (1, 2)),
+    ('select "id", "created_at" from "todos" where "todos"."created_at" > ? order by "todos"."created_at" limit ?',
+     (1700010000, 2)),
+    ('update "todos" set "done" = ? where "todos"."id" = ?', (True, 2)),
+    ('update "todos" set "priority" = "todos"."priority" + 1 where "todos"."done" = ?', (1,)),
+    ('insert into "todos" ("id", "text", "done", "priority", "created_at", "due") values (?, ?, ?, ?, ?, ?) '
+     'on conflict ("todos"."id") do update set "text" = excluded."text", "done" = excluded."done"',
+     (3, "renamed", True, 0, 1700000000, None)),
+    ('delete from "todos" where "todos"."done" = ? returning "id"', (True,), UNORDERED),
+    ('select "id", "text", "done", "priority" from "todos" order by "id"', ()),
+    ('select "priority", count("id") as "n" from "todos" group by "todos"."priority" having count("id") > ? '
+     'order by "priority"', (0,)),
+    ('select max("created_at") as "latest", min("priority") as "low" from "todos"', ()),
+    ('select "id" from "todos" order by "todos"."id" limit ? offset ?', (2, 2)),
+    ('select exists (select 1 from "todos" where "todos"."priority" = ?) as "found"', (9,)),
+]
+
+# More SQLAlchemy: sqlite-dialect Core/ORM output (offset-only pagination, ilike, is_(True), window functions).
+_SQLALCHEMY_MORE: list[Step] = [
+    ("\nCREATE TABLE accounts (\n\tid INTEGER NOT NULL, \n\temail VARCHAR(255) NOT NULL, \n\tbalance FLOAT "
+     "NOT NULL, \n\tis_admin BOOLEAN NOT NULL, \n\tjoined DATE, \n\tPRIMARY KEY (id), \n\tUNIQUE (email)\n)\n\n",
+     ()),
+]
+for email, balance, admin, joined in ([
+        ("Ann@Example.com", 10.5, True, "2023-05-01"), ("bob@example.com", 0.0, False, "2023-06-15"),
+        ("cat@example.org", 250.25, False, None), ("dan@example.com", -3.75, True, "2024-01-01")]):
+    _SQLALCHEMY_MORE.append(("INSERT INTO accounts (email, balance, is_admin, joined) VALUES (?, ?, ?, ?)",
+                             (email, balance, admin, joined)))
+_SQLALCHEMY_MORE += [
+    ("SELECT accounts.id, accounts.email \nFROM accounts ORDER BY accounts.id\n LIMIT ? OFFSET ?", (-1, 2)),
+    ("SELECT accounts.id \nFROM accounts \nWHERE lower(accounts.email) LIKE lower(?) ORDER BY accounts.id",
+     ("%EXAMPLE.COM",)),
+    ("SELECT accounts.id \nFROM accounts \nWHERE accounts.is_admin IS 1 ORDER BY accounts.id", ()),
+    ("SELECT accounts.id \nFROM accounts \nWHERE accounts.is_admin = 0 ORDER BY accounts.id", ()),
+    ("SELECT accounts.email, row_number() OVER (ORDER BY accounts.balance DESC) AS anon_1 \nFROM accounts "
+     "ORDER BY anon_1", ()),
+    ("SELECT accounts.id, sum(accounts.balance) OVER (ORDER BY accounts.id) AS running \nFROM accounts "
+     "ORDER BY accounts.id", ()),
+    ("SELECT count(*) AS count_1 \nFROM accounts \nWHERE accounts.joined >= ?", ("2023-06-01",)),
+    ("SELECT accounts.id, CAST(accounts.balance AS VARCHAR) AS anon_1 \nFROM accounts ORDER BY accounts.id", ()),
+    ("SELECT coalesce(sum(accounts.balance), ?) AS anon_1 \nFROM accounts \nWHERE accounts.is_admin = 1", (0,)),
+    ("SELECT coalesce(sum(accounts.balance), ?) AS anon_1 \nFROM accounts \nWHERE accounts.id > ?", (0, 99)),
+    ("UPDATE accounts SET balance=(accounts.balance + ?) WHERE accounts.id = ?", (4.5, 2)),
+    ("UPDATE accounts SET is_admin=? WHERE accounts.email = ?", (True, "bob@example.com")),
+    ("SELECT accounts.id, accounts.balance, accounts.is_admin \nFROM accounts ORDER BY accounts.id", ()),
+    ("SELECT accounts.id \nFROM accounts \nWHERE accounts.id IN (?, ?) AND accounts.balance > ? ORDER BY "
+     "accounts.id", (1, 4, -10)),
+    ("SELECT max(accounts.balance) AS max_1, min(accounts.joined) AS min_1 \nFROM accounts", ()),
+    ("SELECT accounts.id \nFROM accounts \nWHERE accounts.joined IS NULL", ()),
+    ("DELETE FROM accounts WHERE accounts.balance < ?", (0,)),
+    ("SELECT count(*) AS n FROM accounts", ()),
+]
+
+# More hand-written Worker SQL: a shop with orders, cursors, CTEs, windows, set operations.
+_SHOP: list[Step] = [
+    ("CREATE TABLE products (id INTEGER PRIMARY KEY AUTOINCREMENT, sku TEXT NOT NULL UNIQUE, title TEXT NOT NULL, "
+     "price REAL NOT NULL CHECK (price >= 0), stock INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL "
+     "DEFAULT (unixepoch()))", ()),
+    ("CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'new', "
+     "placed_at TEXT NOT NULL)", ()),
+    ("CREATE TABLE order_items (order_id INTEGER NOT NULL REFERENCES orders(id), product_id INTEGER NOT NULL "
+     "REFERENCES products(id), qty INTEGER NOT NULL, unit_price REAL NOT NULL, PRIMARY KEY (order_id, product_id))",
+     ()),
+]
+for sku, title, price, stock in ([("A-1", "Mug", 9.5, 10), ("B-2", "Tee", 19.99, 0),
+                                        ("C-3", "Cap", 15.0, 4), ("D-4", "Pin", 1.25, 100)]):
+    _SHOP.append(("INSERT INTO products (sku, title, price, stock) VALUES (?, ?, ?, ?)", (sku, title, price, stock)))
+for i, (customer, status, placed) in enumerate([("ann", "paid", "2024-01-05 09:00:00"),
+                                                ("bob", "new", "2024-01-06 10:30:00"),
+                                                ("ann", "shipped", "2024-02-01 12:00:00")]):
+    _SHOP.append(("INSERT INTO orders (id, customer, status, placed_at) VALUES (?, ?, ?, ?)",
+                  (i + 1, customer, status, placed)))
+_SHOP += [
+    ("INSERT INTO order_items (order_id, product_id, qty, unit_price) VALUES (1, 1, 2, 9.5), (1, 4, 10, 1.25), "
+     "(2, 3, 1, 15.0), (3, 1, 1, 9.5), (3, 3, 2, 14.0)", ()),
+    ("SELECT o.id, o.customer, sum(i.qty * i.unit_price) AS total FROM orders o JOIN order_items i "
+     "ON i.order_id = o.id GROUP BY o.id ORDER BY o.id", ()),
+    ("SELECT o.customer, count(DISTINCT o.id) AS orders, round(sum(i.qty * i.unit_price), 2) AS spent "
+     "FROM orders o JOIN order_items i ON i.order_id = o.id GROUP BY o.customer ORDER BY spent DESC", ()),
+    ("SELECT p.title, coalesce(sum(i.qty), 0) AS sold FROM products p LEFT JOIN order_items i "
+     "ON i.product_id = p.id GROUP BY p.id ORDER BY sold DESC, p.title", ()),
+    ("SELECT id, title FROM products WHERE stock = 0 OR price > ? ORDER BY id", (15,)),
+    ("SELECT id, title, price FROM products WHERE id > ? ORDER BY id LIMIT ?", (1, 2)),
+    ("SELECT id, placed_at FROM orders WHERE placed_at < ? ORDER BY placed_at DESC LIMIT 2", ("2024-02-01",)),
+    ("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?", (3, 1, 3)),
+    ("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?", (3, 2, 3)),
+    ("INSERT INTO products (sku, title, price) VALUES (?, ?, ?) ON CONFLICT(sku) DO UPDATE SET "
+     "price = excluded.price, title = excluded.title", ("A-1", "Mug v2", 10.0)),
+    ("INSERT INTO products (sku, title, price) VALUES (?, ?, ?) ON CONFLICT(sku) DO NOTHING", ("B-2", "x", 1)),
+    ("INSERT INTO products (sku, title, price) VALUES (?, ?, ?) RETURNING id, sku", ("E-5", "Bag", 30)),
+    ("SELECT id, sku, title, price, stock FROM products ORDER BY id", ()),
+    ("INSERT INTO products (sku, title, price) VALUES (?, ?, ?)", ("F-6", "Bad", -1)),
+    ("INSERT INTO order_items (order_id, product_id, qty, unit_price) VALUES (9, 1, 1, 1.0)", ()),
+    ("WITH totals AS (SELECT order_id, sum(qty * unit_price) AS total FROM order_items GROUP BY order_id) "
+     "SELECT o.customer, t.total FROM totals t JOIN orders o ON o.id = t.order_id WHERE t.total > ? "
+     "ORDER BY t.total", (20,)),
+    ("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5) SELECT sum(x) AS s, "
+     "count(*) AS c FROM n", ()),
+    ("SELECT customer, status, rank() OVER (PARTITION BY customer ORDER BY placed_at) AS nth FROM orders "
+     "ORDER BY customer, nth", ()),
+    ("SELECT id, lag(id) OVER (ORDER BY id) AS prev, lead(id) OVER (ORDER BY id) AS next FROM orders ORDER BY id",
+     ()),
+    ("SELECT customer FROM orders WHERE status = 'paid' UNION ALL SELECT customer FROM orders WHERE "
+     "status = 'new' ORDER BY customer", ()),
+    ("SELECT product_id FROM order_items WHERE order_id = 1 INTERSECT SELECT product_id FROM order_items "
+     "WHERE order_id = 3", ()),
+    ("SELECT id FROM products EXCEPT SELECT product_id FROM order_items ORDER BY id", ()),
+    ("SELECT count(*) AS n, count(DISTINCT customer) AS customers, group_concat(DISTINCT status) AS statuses "
+     "FROM orders", ()),
+    ("SELECT title FROM products WHERE title LIKE '%' || ? || '%' ORDER BY title", ("a",)),
+    ("SELECT id FROM products WHERE sku IN (?, ?, ?) ORDER BY id", ("A-1", "C-3", "Z-9")),
+    ("SELECT id, CASE status WHEN 'new' THEN 0 WHEN 'paid' THEN 1 ELSE 2 END AS step FROM orders ORDER BY id", ()),
+    ("SELECT id, trim(customer) AS c, replace(status, 'e', 'E') AS s, instr(status, 'i') AS pos, "
+     "nullif(status, 'new') AS not_new FROM orders ORDER BY id", ()),
+    ("SELECT date(placed_at) AS d, time(placed_at) AS t, strftime('%m/%d', placed_at) AS md, "
+     "strftime('%j %w', placed_at) AS jw FROM orders ORDER BY id", ()),
+    ("SELECT datetime(placed_at, '+1 day', 'start of day') AS next_day, unixepoch(placed_at) AS epoch "
+     "FROM orders WHERE id = 2", ()),
+    ("SELECT id, abs(price - 10) AS diff, price * stock AS value FROM products ORDER BY id", ()),
+    ("SELECT sum(stock) AS units, avg(price) AS mean, min(price) AS low, max(price) AS high FROM products", ()),
+    ("UPDATE orders SET status = 'cancelled' WHERE id IN (SELECT order_id FROM order_items WHERE product_id = ?)",
+     (3,)),
+    ("SELECT id, status FROM orders ORDER BY id", ()),
+    ("DELETE FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE status = 'cancelled')", ()),
+    ("SELECT count(*) AS n FROM order_items", ()),
+    ("SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' "
+     "ORDER BY name", ()),
+    ("PRAGMA table_info(products)", ()),
+    ("PRAGMA foreign_key_list(order_items)", ()),
+    ("PRAGMA index_list(products)", ()),
+]
+
 SCENARIOS: dict[str, list[Step]] = {
     "personality-spark": _SPARK,
     "d1-docs": _DOCS,
@@ -267,15 +573,45 @@ SCENARIOS: dict[str, list[Step]] = {
     "sqlalchemy": _SQLALCHEMY,
     "handwritten": _HANDWRITTEN,
     "types": _TYPES,
+    "d1-docs-json": _DOCS_JSON,
+    "audit": _AUDIT,
+    "drizzle-more": _DRIZZLE_MORE,
+    "sqlalchemy-more": _SQLALCHEMY_MORE,
+    "shop": _SHOP,
 }
 
-# Statements known to differ on a backend, with the reason (each is documented in docs/d1-backends.md).
-_RETURNING = "MariaDB/MySQL have no UPDATE … RETURNING: refused by name (the next query then sees the old row)"
-_AUTO_INCREMENT = ("MySQL's AUTO_INCREMENT spends a number on a conflicting INSERT (upsert, OR IGNORE): later "
-                   "rowids, and so meta.last_row_id, run ahead of SQLite's")
+# Statements known to differ on a backend, each with its reason as docs/d1-backends.md states it (the test checks
+# that the docs contain the reason word for word). A statement text is excused for all its occurrences in the
+# scenario; the test fails if none of them differs any more.
+AUTO_INCREMENT = "MySQL's AUTO_INCREMENT spends a number on an INSERT that conflicts"
+UPDATE_RETURNING = "MySQL has no UPDATE … RETURNING"
+CASCADE_CHANGES = "meta.changes does not count the rows that foreign-key actions change"
+BARE_COLUMN = "a bare column next to an aggregate is refused"
+NON_INTEGRAL = "a non-integral number for an INTEGER column is refused"
+GROUP_CONCAT_ORDER = "group_concat() without an order follows the server's order"
+
+_COUNTER_UPSERT = _HANDWRITTEN[4][0]
 EXCEPTIONS: dict[tuple[str, str], str] = {
+    **{("mysql", sql): AUTO_INCREMENT for sql in [
+        # quiz_analytics and counters have a hidden rowid: after a redelivered event or an upsert that updates,
+        # MySQL's next rowid (meta.last_row_id, also reported by later statements) runs ahead of SQLite's.
+        _ANALYTICS_INSERT, _ROLLUP, _DAILY_STATS, _COUNTER_UPSERT,
+        "SELECT name, value FROM counters ORDER BY name",
+        "INSERT OR IGNORE INTO counters (name, value) VALUES (?, ?)",
+        "INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)",
+        "REPLACE INTO counters (name, value) VALUES (?, ?)",
+        "SELECT name, value FROM counters ORDER BY value DESC, name",
+        "SELECT length(updated_at) AS n, updated_at LIKE '20%' AS modern FROM counters WHERE name = ?",
+    ]},
     ("mysql", 'update "users" set "name" = ?, "verified" = ? where "users"."id" = ? returning "id", "name"'):
-        _RETURNING,
-    ("mysql", 'select "name" from "users" where "users"."email" like ? order by "name"'): _RETURNING,
-    **{("mysql", step[0]): _AUTO_INCREMENT for step in _HANDWRITTEN if "counters" in step[0]},
+        UPDATE_RETURNING,
+    # ... and so the next query still sees the old name.
+    ("mysql", 'select "name" from "users" where "users"."email" like ? order by "name"'): UPDATE_RETURNING,
+    **{(backend, sql): reason for backend in ("postgres", "mysql") for sql, reason in [
+        ("DELETE FROM teams WHERE id = 1", CASCADE_CHANGES),
+        ("SELECT name, max(qty) AS most FROM items", BARE_COLUMN),
+        ("INSERT INTO items (name, qty) VALUES (?, ?)", NON_INTEGRAL),
+        ("SELECT count(*) AS n, count(DISTINCT customer) AS customers, group_concat(DISTINCT status) AS statuses "
+         "FROM orders", GROUP_CONCAT_ORDER),
+    ]},
 }

@@ -30,8 +30,10 @@ from portflare.bindings.d1.server import (
     schema_name,
     sqlite_json,
 )
+from portflare.bindings.d1.server_functions import install_mysql
 from portflare.bindings.d1.shadow import Shadow
 from portflare.bindings.d1.translate import MYSQL, Translation
+from portflare.bindings.d1.translate_types import coerce_params
 from portflare.errors import BackendError
 
 SESSION = ("SET NAMES utf8mb4 COLLATE utf8mb4_bin, "
@@ -41,6 +43,8 @@ _DUPLICATE = re.compile(r"Duplicate entry .* for key '(?:[^.']*\.)?([^']*)'")
 _NO_TABLE = re.compile(r"Table '(?:[^.']*\.)?([^']*)' doesn't exist")
 _NO_COLUMN = re.compile(r"Unknown column '([^']*)'")
 _NULL = re.compile(r"Column '([^']*)' cannot be null")
+_RECORDS = re.compile(rb"Records: (\d+)")
+_CHECK = re.compile(r"(?:CONSTRAINT `|Check constraint ')(.*?)(?:` failed|' is violated)")
 
 
 class QuietCursor(aiomysql.Cursor):  # type: ignore[misc]  # aiomysql ships no types
@@ -78,6 +82,7 @@ class MysqlD1Backend(ServerD1Backend):
                                          "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
                     await cursor.execute(f"CREATE TABLE IF NOT EXISTS {quoted}.{SCHEMA_TABLE} "
                                          "(seq BIGINT AUTO_INCREMENT PRIMARY KEY, `sql` LONGTEXT NOT NULL)")
+                    await install_mysql(cursor, database)
                     await cursor.execute(f"SELECT seq, `sql` FROM {quoted}.{SCHEMA_TABLE} ORDER BY seq")
                     rows = await cursor.fetchall()
             finally:
@@ -105,6 +110,8 @@ class MysqlD1Backend(ServerD1Backend):
 
     async def run(self, conn: Any, translation: Translation, params: tuple[SqlValue, ...]) -> Outcome:
         args = tuple(params[i] for i in translation.params)
+        if translation.coerce:  # values MySQL would misread as literals (see translate_types.coerce)
+            args = coerce_params(args, translation.coerce)
         numbered = translation.kind == "insert" and self._shadow.catalog.table(translation.table or "") is not None
         sql = f"SET @pf_rowid = NULL; {translation.sql}; SELECT @pf_rowid" if numbered else translation.sql
         async with conn.cursor() as cursor:
@@ -114,6 +121,7 @@ class MysqlD1Backend(ServerD1Backend):
             columns = tuple(d[0] for d in cursor.description or ())
             rows = list(await cursor.fetchall()) if cursor.description else []
             rowcount, lastrowid = cursor.rowcount, cursor.lastrowid
+            info = conn._result.message if translation.upsert_rows < 0 else None
             if numbered:
                 await cursor.nextset()
                 row = await cursor.fetchone()
@@ -134,7 +142,10 @@ class MysqlD1Backend(ServerD1Backend):
             return Outcome(columns, rows, 0, None)
         changes = max(rowcount, 0)
         if translation.upsert_rows and changes:
-            changes = translation.upsert_rows  # REPLACE / ON DUPLICATE KEY count a replaced row twice
+            # REPLACE / ON DUPLICATE KEY count a replaced row twice; from a SELECT, the server's info line counts
+            # the rows ("Records: 3  Duplicates: 1  Warnings: 0").
+            records = _RECORDS.search(info) if info else None
+            changes = int(records.group(1)) if records else translation.upsert_rows
         last_row_id = extra_row_id
         if numbered:
             last_row_id = lastrowid  # @pf_rowid: the last row inserted, as last_insert_rowid()
@@ -205,8 +216,9 @@ class MysqlD1Backend(ServerD1Backend):
             match = _NULL.search(message)
             return SqlError(f"NOT NULL constraint failed: {translation.table}.{match.group(1) if match else ''}",
                             "SQLITE_CONSTRAINT")
-        if code in (3819, 4025):
-            return SqlError(f"CHECK constraint failed: {message}", "SQLITE_CONSTRAINT")
+        if code in (3819, 4025):  # the constraint is named after SQLite's text of it (translate.name_checks)
+            match = _CHECK.search(message)
+            return SqlError(f"CHECK constraint failed: {match.group(1) if match else message}", "SQLITE_CONSTRAINT")
         if code == 1146:
             match = _NO_TABLE.search(message)
             return SqlError(f"no such table: {match.group(1) if match else message}")

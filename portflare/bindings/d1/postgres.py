@@ -32,9 +32,10 @@ from portflare.bindings.d1.server import (
     schema_name,
     sqlite_json,
 )
+from portflare.bindings.d1.server_functions import POSTGRES as HELPER_FUNCTIONS
 from portflare.bindings.d1.shadow import Shadow
 from portflare.bindings.d1.translate import CAST_MARK, POSTGRES, Translation
-from portflare.bindings.d1.translate_postgres import HELPER_FUNCTIONS
+from portflare.bindings.d1.translate_types import coerce, text_of
 from portflare.errors import BackendError
 
 _CAST_TYPES = {int: "bigint", float: "double precision", str: "text", bytes: "bytea", type(None): "text"}
@@ -43,8 +44,8 @@ Coerce = Callable[[SqlValue], Any]
 
 
 def _to_int(value: SqlValue) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    if isinstance(value, float):
+        return coerce(value, "integer")  # a non-integral one is refused: asyncpg would round it
     if isinstance(value, str):
         try:
             return int(value.strip())
@@ -74,9 +75,7 @@ def _to_numeric(value: SqlValue) -> Any:
 
 
 def _to_text(value: SqlValue) -> Any:
-    if isinstance(value, (int, float)):
-        return str(value)  # SQLite's TEXT affinity stores a number's text
-    return value
+    return text_of(value)  # SQLite's TEXT affinity stores a number's text (a REAL as 2.0, 0.3, 1.0e+20)
 
 
 _COERCE: dict[str, Coerce] = {
@@ -233,6 +232,9 @@ def _sqlite_error(exc: asyncpg.PostgresError) -> SqlError:
     if state == "23505":
         match = _KEY.search(getattr(exc, "detail", "") or "")
         columns = [c.strip().strip('"') for c in match.group(1).split(",")] if match else []
+        if any("(" in c for c in columns):  # an index on an expression: SQLite names the index
+            return SqlError(f"UNIQUE constraint failed: index '{getattr(exc, 'constraint_name', '')}'",
+                            "SQLITE_CONSTRAINT")
         names = ", ".join(f"{table}.{c}" for c in columns) or table
         return SqlError(f"UNIQUE constraint failed: {names}", "SQLITE_CONSTRAINT")
     if state == "23503":

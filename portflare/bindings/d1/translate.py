@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
 
@@ -33,6 +34,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import TokenType
 from sqlglot.tokens import Tokenizer
 
+from portflare.bindings.d1 import translate_clauses, translate_functions, translate_json, translate_values
 from portflare.bindings.d1.base import SqlError
 from portflare.bindings.d1.shadow import Catalog, TableInfo
 from portflare.bindings.d1.splitter import tokens
@@ -43,7 +45,7 @@ DIALECT_NAMES = {POSTGRES: "PostgreSQL", MYSQL: "MySQL"}
 
 _PRAGMA = re.compile(r"\s*PRAGMA\s+(?:\w+\.)?(\w+)\s*(?:=\s*(.*?)|\(\s*(.*?)\s*\))?\s*$", re.IGNORECASE | re.DOTALL)
 _ROWID_NAMES = frozenset({"rowid", "_rowid_", "oid"})
-PARAM_MARK = re.compile(r"__pfp(\d+)__")
+PARAM_MARK = re.compile(r"__pfp(\d+)(?:_([a-z]+))?__")
 CAST_MARK = re.compile(r"__pfcast(\d+)__")
 
 
@@ -66,10 +68,11 @@ class Translation:
     casts: tuple[int, ...] = ()  # postgres: parameters typed by their value (``__pfcastN__`` in ``sql``)
     after: tuple[str, ...] = ()  # statements to run right after ``sql`` (a DDL's companions)
     table: str | None = None  # the table an INSERT, UPDATE, DELETE or DDL acts on
-    upsert_rows: int = 0  # mysql: VALUES rows of a REPLACE / ON DUPLICATE KEY UPDATE
+    upsert_rows: int = 0  # mysql: VALUES rows of a REPLACE / ON DUPLICATE KEY UPDATE; -1: rows of its SELECT
     pragma: tuple[str, str | None] | None = None  # (name, value) of a PRAGMA
     generated_rowid: bool = True  # mysql: the INSERT lets the server number its rows
     verb: str = ""  # mysql: "REPLACE" or "INSERT IGNORE" in place of the rendered INSERT
+    coerce: tuple[tuple[int, str], ...] = ()  # mysql: (driver placeholder, translate_types.coerce kind)
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Context:
     catalog: Catalog
     aliases: dict[str, TableInfo]  # lower-cased table name or alias -> table
     spellings: dict[str, str]
+    original: str = ""  # the statement as the Worker wrote it
 
     def error(self, construct: str) -> TranslationError:
         return TranslationError(construct, self.dialect)
@@ -123,7 +127,7 @@ def _translate(sql: str, dialect: str, catalog: Catalog) -> Translation:
         raise TranslationError(f"{sql.split(None, 1)[0].upper()} statements of this form", dialect)
     if _only_sqlite_tables(tree):
         return Translation(sql, kind="shadow", returns_rows=True)
-    context = Context(dialect, catalog, _table_aliases(tree, catalog), {})
+    context = Context(dialect, catalog, _table_aliases(tree, catalog), {}, sql)
     module = _dialect_module(dialect)
     translation = module.translate_tree(tree, context, sql)
     if translation.verb == "RAW":  # the dialect wrote the statement itself
@@ -158,22 +162,28 @@ def _finish(translation: Translation, tree: exp.Expr, context: Context, count: i
         if not name.startswith("pf"):
             raise context.error("named parameters")
         index = int(name[2:])
+        kind = placeholder.meta.get("coerce")
         if context.dialect == POSTGRES and _untyped_position(placeholder):
             casts.append(index - 1)
             placeholder.replace(exp.Var(this=f"__pfcast{index}__"))
+        elif context.dialect == MYSQL and kind:
+            placeholder.replace(exp.Var(this=f"__pfp{index}_{kind}__"))
         else:
             placeholder.replace(exp.Var(this=f"__pfp{index}__"))
     rendered = tree.sql(dialect=context.dialect, identify=True)
     if translation.verb:
         rendered = re.sub(r"^INSERT", translation.verb, rendered, count=1)
+    coerce: tuple[tuple[int, str], ...] = ()
     if context.dialect == MYSQL:
         rendered = rendered.replace("%", "%%")
-        order = tuple(int(m.group(1)) - 1 for m in PARAM_MARK.finditer(rendered))
+        marks = list(PARAM_MARK.finditer(rendered))
+        order = tuple(int(m.group(1)) - 1 for m in marks)
+        coerce = tuple((i, m.group(2)) for i, m in enumerate(marks) if m.group(2))
         rendered = PARAM_MARK.sub("%s", rendered)
     else:
         rendered = PARAM_MARK.sub(lambda m: f"${m.group(1)}", rendered)
         order = tuple(range(count))
-    return replace(translation, sql=rendered, params=order, casts=tuple(sorted(set(casts))))
+    return replace(translation, sql=rendered, params=order, casts=tuple(sorted(set(casts))), coerce=coerce)
 
 
 def number_parameters(sql: str) -> tuple[str, int]:
@@ -207,6 +217,10 @@ def _table_aliases(tree: exp.Expr, catalog: Catalog) -> dict[str, TableInfo]:
             aliases[table.name.lower()] = info
             if table.alias:
                 aliases[table.alias.lower()] = info
+    if isinstance(tree, exp.Insert) and tree.args.get("conflict") is not None:
+        target = catalog.table(target_table(tree) or "")
+        if target is not None:
+            aliases.setdefault("excluded", target)  # ON CONFLICT … DO UPDATE SET x = excluded.x
     return aliases
 
 
@@ -215,6 +229,8 @@ def _untyped_position(node: exp.Expr) -> bool:
     parent = node.parent
     while parent is not None and not isinstance(parent, (exp.Select, exp.Where, exp.Having, exp.Join, exp.Values,
                                                           exp.Update, exp.Limit, exp.Offset, exp.Order)):
+        if isinstance(parent, exp.Cast) and parent.meta.get("server"):
+            return False  # a CAST the translation added types it (translate_values.server_cast)
         if isinstance(parent, (exp.Func)) and not isinstance(parent, (exp.Binary, exp.Cast, exp.In)):
             return True
         node, parent = parent, parent.parent
@@ -222,6 +238,19 @@ def _untyped_position(node: exp.Expr) -> bool:
 
 
 # --- passes shared by both dialects ---------------------------------------------------------------------------
+
+def sqlite_semantics(tree: exp.Expr, context: Context) -> tuple[int, ...]:
+    """The passes that make the server compute SQLite's values (translate_json, translate_clauses,
+    translate_values, translate_functions); returns the top-level select positions whose value is JSON to read back."""
+    translate_clauses.check_bare_columns(tree, context)
+    positions = translate_json.apply(tree, context)
+    translate_clauses.apply(tree, context)
+    translate_values.apply(tree, context)
+    translate_functions.functions(tree, context)
+    positions += translate_functions.mixed_projections(tree, context)
+    translate_values.real_literals(tree, context)
+    return tuple(sorted(set(positions)))
+
 
 def canonicalize_identifiers(tree: exp.Expr, context: Context) -> None:
     for identifier in tree.find_all(exp.Identifier):
@@ -384,14 +413,65 @@ def portable_constraints(column: exp.ColumnDef, context: Context) -> list[exp.Co
         if isinstance(kind, exp.AutoIncrementColumnConstraint):
             continue
         if isinstance(kind, exp.CollateColumnConstraint):
-            collation = kind.name.upper()
+            collation = kind.this.name.upper() if isinstance(kind.this, exp.Expr) else str(kind.this).upper()
             if collation == "BINARY":
                 continue
-            raise context.error(f"COLLATE {collation}")
+            # Every comparison, ordering and unique key of the column would have to fold case.
+            raise context.error(f"a column declared COLLATE {collation} (use COLLATE {collation} in the queries)")
         if "ON CONFLICT" in constraint.sql("sqlite").upper():
             raise context.error("a column constraint's ON CONFLICT clause")
         constraints.append(constraint)
     return constraints
+
+
+def name_checks(schema: exp.Schema, original: str, table_level: bool) -> None:
+    """Name each unnamed CHECK constraint after its expression as written, so that the server's error names
+    what SQLite's does (``CHECK constraint failed: price >= 0``). ``table_level`` moves column CHECKs to the
+    table (MariaDB names column checks after the column)."""
+    texts = iter(_check_texts(original))
+    moved: list[exp.Expr] = []
+    for item in list(schema.expressions):
+        if isinstance(item, exp.ColumnDef):
+            for constraint in list(item.args.get("constraints") or []):
+                if not isinstance(constraint.args.get("kind"), exp.CheckColumnConstraint):
+                    continue
+                text = next(texts, None)
+                if constraint.this is None and text:
+                    constraint.set("this", exp.to_identifier(text[:63]))
+                if table_level and constraint.this is not None:
+                    item.set("constraints", [c for c in item.args["constraints"] if c is not constraint])
+                    moved.append(exp.Constraint(this=constraint.this, expressions=[constraint.args["kind"]]))
+        elif isinstance(item, exp.CheckColumnConstraint):
+            text = next(texts, None)
+            if text:
+                item.replace(exp.Constraint(this=exp.to_identifier(text[:63]), expressions=[item.copy()]))
+        elif isinstance(item, exp.Constraint) and any(isinstance(e, exp.CheckColumnConstraint)
+                                                       for e in item.expressions):
+            next(texts, None)
+    for constraint in moved:
+        schema.append("expressions", constraint)
+
+
+def _check_texts(sql: str) -> list[str]:
+    """The text inside each ``CHECK (…)`` of ``sql``, in order."""
+    try:
+        toks = Tokenizer(dialect="sqlite").tokenize(sql)
+    except TokenError:
+        return []
+    texts = []
+    for i, token in enumerate(toks):
+        if token.text.upper() != "CHECK" or i + 1 >= len(toks) or toks[i + 1].token_type != TokenType.L_PAREN:
+            continue
+        depth = 0
+        for j in range(i + 1, len(toks)):
+            if toks[j].token_type == TokenType.L_PAREN:
+                depth += 1
+            elif toks[j].token_type == TokenType.R_PAREN:
+                depth -= 1
+                if depth == 0:
+                    texts.append(sql[toks[i + 1].end + 1:toks[j].start].strip())
+                    break
+    return texts
 
 
 @dataclass(frozen=True)
@@ -399,11 +479,19 @@ class TimeDialect:
     now: str  # the current UTC time as a timestamp
     from_epoch: str
     from_text: str
-    add: str  # __t__ plus __n__ __unit__ (written with {n} and {unit})
-    start_of: str  # {unit}: day | month | year
+    add: str  # __t__ plus a whole number {n} of {unit} (DAY, HOUR, MINUTE, SECOND)
+    add_micros: str  # __t__ plus {n} microseconds (fractional modifiers)
+    add_months: str  # __t__ plus {n} months, days past the month's end carried on as SQLite does
+    start_of: str  # __t__ truncated to the {unit}
+    start_units: dict[str, str]  # day | month | year -> what {unit} is for start_of
     formats: dict[str, str]  # datetime / date / time -> format expression over __t__
     epoch: str
     strftime: Callable[[str], str | None]  # an SQLite format -> the dialect's format string, or None
+    special: dict[str, str] = field(default_factory=dict)  # strftime codes the format cannot write -> over __t__
+
+_SECONDS = {"DAY": 86400, "HOUR": 3600, "MINUTE": 60, "SECOND": 1}
+# A fractional month or year adds that fraction of 30 or 365 days (SQLite's date.c).
+_DAYS_PER = {"MONTH": 30, "YEAR": 365}
 
 
 def time_function(name: str, args: list[exp.Expr], context: Context, spec: TimeDialect) -> exp.Expr:
@@ -432,20 +520,70 @@ def time_function(name: str, args: list[exp.Expr], context: Context, spec: TimeD
             continue
         match = _MODIFIER.match(text)
         if match:
-            stamp = template(spec.add.format(n=match.group(1), unit=match.group(2).upper()), dialect, t=stamp)
+            stamp = _add(stamp, Decimal(match.group(1)), match.group(2).upper(), spec, dialect)
         elif text in ("start of day", "start of month", "start of year"):
-            stamp = template(spec.start_of.format(unit=text.split()[-1]), dialect, t=stamp)
+            stamp = template(spec.start_of.format(unit=spec.start_units[text.split()[-1]]), dialect, t=stamp)
         else:
             raise context.error(f"the {name}() modifier '{modifier.this}'")
     if name == "unixepoch" or fmt == "%s":
         epoch = template(spec.epoch, dialect, t=stamp)
         return epoch if name == "unixepoch" else exp.cast(epoch, exp.DataType.build("TEXT"))
     if fmt is not None:
-        converted = spec.strftime(fmt)
-        if converted is None:
-            raise context.error(f"the strftime() format '{fmt}'")
-        return template(spec.formats["format"], dialect, t=stamp, f=exp.Literal.string(converted))
+        parts: list[exp.Expr] = []
+        for piece, code in _split_format(fmt, spec.special):
+            if piece:
+                converted = spec.strftime(piece)
+                if converted is None:
+                    raise context.error(f"the strftime() format '{fmt}'")
+                parts.append(template(spec.formats["format"], dialect, t=stamp, f=exp.Literal.string(converted)))
+            if code:
+                parts.append(template(spec.special[code], dialect, t=stamp))
+        if not parts:
+            return exp.Literal.string("")
+        return parts[0] if len(parts) == 1 else exp.Concat(expressions=parts)
     return template(spec.formats[name], dialect, t=stamp)
+
+
+def _add(stamp: exp.Expr, amount: Decimal, unit: str, spec: TimeDialect, dialect: str) -> exp.Expr:
+    """A ``±N unit`` modifier: whole months and years move the calendar (31 January + 1 month is 2 March, as
+    SQLite normalizes 31 February); fractions become milliseconds, as SQLite counts them."""
+    if unit in _DAYS_PER:
+        whole = int(amount)
+        months = whole * (12 if unit == "YEAR" else 1)
+        if months:
+            stamp = template(spec.add_months.format(n=months), dialect, t=stamp)
+        fraction = amount - whole
+        if fraction:
+            stamp = _add_micros(stamp, fraction * _DAYS_PER[unit] * 86400, spec, dialect)
+        return stamp
+    if amount == amount.to_integral_value():
+        return template(spec.add.format(n=int(amount), unit=unit), dialect, t=stamp)
+    return _add_micros(stamp, amount * _SECONDS[unit], spec, dialect)
+
+
+def _add_micros(stamp: exp.Expr, seconds: Decimal, spec: TimeDialect, dialect: str) -> exp.Expr:
+    millis = int(seconds * 1000 + (Decimal("0.5") if seconds >= 0 else Decimal("-0.5")))
+    return template(spec.add_micros.format(n=millis * 1000), dialect, t=stamp)
+
+
+def _split_format(fmt: str, special: dict[str, str]) -> list[tuple[str, str]]:
+    """A strftime format as (plain format, special code after it) pairs, cut at the codes in ``special``."""
+    pieces: list[tuple[str, str]] = []
+    current: list[str] = []
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            if fmt[i + 1] in special:
+                pieces.append(("".join(current), fmt[i + 1]))
+                current = []
+            else:
+                current.append(fmt[i:i + 2])
+            i += 2
+            continue
+        current.append(fmt[i])
+        i += 1
+    pieces.append(("".join(current), ""))
+    return pieces
 
 
 def function_name(node: exp.Expr) -> str | None:
@@ -484,7 +622,7 @@ def rewrite_functions(tree: exp.Expr, context: Context, rewrite: Callable[[str, 
 
     def visit(node: exp.Expr) -> exp.Expr:
         name = function_name(node)
-        if name is None:
+        if name is None or node.meta.get("server"):
             return node
         if name in _UNTRANSLATABLE:
             raise context.error(f"the SQLite function {name}()")
@@ -501,47 +639,12 @@ def rewrite_functions(tree: exp.Expr, context: Context, rewrite: Callable[[str, 
     return tree.transform(visit, copy=False)
 
 
-def json_path(node: exp.Expr, context: Context) -> list[str | int]:
-    path = node.expression
-    if not isinstance(path, exp.JSONPath):
-        raise context.error("json_extract() with a path that is not a string literal")
-    parts: list[str | int] = []
-    for part in path.expressions:
-        if isinstance(part, exp.JSONPathRoot):
-            continue
-        if isinstance(part, exp.JSONPathKey) and isinstance(part.this, str):
-            parts.append(part.this)
-        elif isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, int):
-            parts.append(part.this)
-        else:
-            raise context.error(f"the JSON path {path.sql()}")
-    return parts
 
 
-def check_json(node: exp.Expr, context: Context) -> None:
-    if isinstance(node, exp.JSONExtract):
-        raise context.error("the -> operator (JSON text of a value)")
-    if len(node.expressions) if hasattr(node, "expressions") else 0:
-        raise context.error("json_extract() with several paths")
 
 
-def is_select_item(node: exp.Expr) -> bool:
-    """True when ``node`` is (an alias of) a top-level select-list item, so its value is what the row holds."""
-    parent = node.parent
-    if isinstance(parent, exp.Alias):
-        node, parent = parent, parent.parent
-    return isinstance(parent, exp.Select) and node.arg_key == "expressions" and parent.parent is None
 
 
-def projection_index(node: exp.Expr) -> int | None:
-    parent = node.parent
-    if isinstance(parent, exp.Alias):
-        node, parent = parent, parent.parent
-    if isinstance(parent, exp.Select) and parent.parent is None and node.arg_key == "expressions":
-        if any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star) for e in parent.expressions):
-            return None
-        return int(node.index or 0)
-    return None
 
 
 def has_star(tree: exp.Expr) -> bool:
@@ -594,9 +697,3 @@ def unwrap_ordered(conflict: exp.OnConflict, table: str | None) -> None:
     for column in list(where.find_all(exp.Column)) if where is not None else []:
         if not column.table:
             column.set("table", exp.to_identifier(table))
-
-
-def like_ci(tree: exp.Expr, build: Callable[[exp.Like], exp.Expr]) -> None:
-    """SQLite's LIKE ignores ASCII case; the servers' (with binary collations) do not."""
-    for like in list(tree.find_all(exp.Like)):
-        like.replace(build(like))

@@ -4,8 +4,8 @@ MySQL specifics: ``INSERT OR REPLACE`` is MySQL's own ``REPLACE`` (same delete-t
 ``INSERT OR IGNORE``/``ON CONFLICT DO NOTHING`` are ``INSERT IGNORE``, ``ON CONFLICT … DO UPDATE`` is
 ``ON DUPLICATE KEY UPDATE`` with ``excluded.x`` as ``VALUES(x)``. TEXT columns that take part in a key become
 ``VARCHAR(255)`` (MySQL cannot index a TEXT column whole); plain indexes on TEXT columns index a prefix.
-Integer division stays integral when both operands are integers by the schema. ``json_extract`` in the select
-list returns JSON the backend reads back as SQLite values; elsewhere its unquoted text is compared.
+Integer division stays integral when both operands are integers by the schema. ``INSERT … DEFAULT VALUES`` is
+``INSERT … VALUES ()``. The helper functions of ``server_functions.py`` are created in every database.
 """
 
 from __future__ import annotations
@@ -18,17 +18,15 @@ from portflare.bindings.d1.translate import (
     Context,
     TimeDialect,
     Translation,
-    check_json,
     explicit_insert_columns,
     has_star,
     insert_columns,
-    json_path,
-    like_ci,
+    name_checks,
     name_projections,
     portable_constraints,
-    projection_index,
     resolve_rowid,
     rewrite_functions,
+    sqlite_semantics,
     statement_kind,
     strftime_format,
     target_table,
@@ -43,34 +41,39 @@ from portflare.bindings.d1.translate import (
 
 DIALECT = "mysql"
 KEY_TEXT = "VARCHAR(255)"
+NUMERIC_DECIMAL = "DECIMAL(65, 30)"
 INDEX_PREFIX = 191
 MAX_RANDOM_BYTES = 1024
 MAX_BLOB = 2_000_000
 
-_STRFTIME = {"Y": "%Y", "m": "%m", "d": "%d", "H": "%H", "M": "%i", "S": "%s", "j": "%j", "f": "%s.%f",
-             "w": "%w", "%": "%%"}
+_STRFTIME = {"Y": "%Y", "m": "%m", "d": "%d", "H": "%H", "M": "%i", "S": "%s", "j": "%j", "w": "%w", "%": "%%"}
 
 
 def _strftime(fmt: str) -> str | None:
     return strftime_format(fmt, _STRFTIME)
 
 
+_MONTH_START = "CAST(DATE_FORMAT(__t__, '%Y-%m-01') AS DATETIME(3))"
 TIME = TimeDialect(
-    now="UTC_TIMESTAMP()",
+    now="UTC_TIMESTAMP(3)",
     from_epoch="FROM_UNIXTIME(__v__)",
-    from_text="CAST(__v__ AS DATETIME)",
+    from_text="CAST(__v__ AS DATETIME(3))",
     add="__t__ + INTERVAL {n} {unit}",
-    start_of="CAST(DATE_FORMAT(__t__, '%Y-%m-%d') AS DATETIME)",
+    add_micros="__t__ + INTERVAL {n} MICROSECOND",
+    add_months=f"{_MONTH_START} + INTERVAL {{n}} MONTH + INTERVAL TIMESTAMPDIFF(MICROSECOND, {_MONTH_START}, __t__) "
+               "MICROSECOND",
+    start_of="CAST(DATE_FORMAT(__t__, '{unit}') AS DATETIME(3))",
+    start_units={"day": "%Y-%m-%d", "month": "%Y-%m-01", "year": "%Y-01-01"},
     formats={
         "datetime": "DATE_FORMAT(__t__, '%Y-%m-%d %H:%i:%s')",
         "date": "DATE_FORMAT(__t__, '%Y-%m-%d')",
         "time": "DATE_FORMAT(__t__, '%H:%i:%s')",
         "format": "DATE_FORMAT(__t__, __f__)",
     },
-    epoch="CAST(UNIX_TIMESTAMP(__t__) AS SIGNED)",
+    epoch="CAST(FLOOR(UNIX_TIMESTAMP(__t__)) AS SIGNED)",
     strftime=_strftime,
+    special={"f": "CONCAT(DATE_FORMAT(__t__, '%s'), '.', LPAD(FLOOR(MICROSECOND(__t__) / 1000), 3, '0'))"},
 )
-_START_OF = {"day": "%Y-%m-%d", "month": "%Y-%m-01", "year": "%Y-01-01"}
 
 
 def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translation:
@@ -92,13 +95,15 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
         for action in tree.args.get("actions") or []:
             if isinstance(action, exp.ColumnDef) and table is not None:
                 _column_def(action, table, context)
+        sqlite_semantics(tree, context)
         _expressions(tree, context)
         return Translation("", kind="ddl", returns_rows=False, table=tree.this.name)
     if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Delete)):
         raise context.error(f"{tree.key.upper()} statements")
     resolve_rowid(tree, context)
     name_projections(tree, original)
-    json_columns = _expressions(tree, context)
+    json_columns = sqlite_semantics(tree, context)
+    _expressions(tree, context)
     kind = statement_kind(tree)
     hide = has_star(tree) and any(t.rowid is None for t in context.aliases.values())
     if isinstance(tree, exp.Insert):
@@ -116,31 +121,12 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
     return Translation("", kind=kind, hide_rowid=hide, json_columns=json_columns)
 
 
-def _expressions(tree: exp.Expr, context: Context) -> tuple[int, ...]:
+def _expressions(tree: exp.Expr, context: Context) -> None:
+    """The dialect's own passes, after ``sqlite_semantics``: date and time functions, integer division."""
     rewrite_functions(tree, context, lambda name, args, node: _function(name, args, context))
-    json_columns: list[int] = []
-    for node in list(tree.find_all(exp.JSONExtractScalar, exp.JSONExtract)):
-        check_json(node, context)
-        path = "$" + "".join(f"[{p}]" if isinstance(p, int) else _json_key(p) for p in json_path(node, context))
-        extracted: exp.Expr = exp.Anonymous(this="JSON_EXTRACT",
-                                                  expressions=[node.this, exp.Literal.string(path)])
-        position = projection_index(node)
-        if position is None:
-            extracted = exp.Anonymous(this="JSON_UNQUOTE", expressions=[extracted])
-        else:
-            json_columns.append(position)
-        node.replace(extracted)
-    like_ci(tree, lambda like: exp.Like(this=exp.Lower(this=like.this), expression=exp.Lower(this=like.expression)))
-    if tree.find(exp.Typeof) is not None:
-        raise context.error("the SQLite function typeof()")
     for division in list(tree.find_all(exp.Div)):
         if _integral(division.this, context) and _integral(division.expression, context):
             division.replace(exp.IntDiv(this=division.this, expression=division.expression))
-    return tuple(json_columns)
-
-
-def _json_key(key: str) -> str:
-    return f".{key}" if key.isidentifier() else '."' + key.replace('"', '\\"') + '"'
 
 
 def _integral(node: exp.Expr, context: Context) -> bool:
@@ -176,6 +162,10 @@ def _function(name: str, args: list[exp.Expr], context: Context) -> exp.Expr | N
 
 
 def _insert(tree: exp.Insert, context: Context, hide: bool) -> Translation:
+    if tree.args.get("default"):  # INSERT INTO t DEFAULT VALUES
+        tree.set("default", None)
+        tree.set("this", exp.Schema(this=tree.this, expressions=[]))
+        tree.set("expression", exp.Values(expressions=[exp.Tuple(expressions=[])]))
     table = explicit_insert_columns(tree, context)
     alternative = str(tree.args.get("alternative") or "").upper()
     tree.set("alternative", None)
@@ -201,7 +191,9 @@ def _insert(tree: exp.Insert, context: Context, hide: bool) -> Translation:
         verb = "INSERT IGNORE"
     elif alternative not in ("", "ABORT", "FAIL", "ROLLBACK"):
         raise context.error(f"INSERT OR {alternative}")
-    upsert = values_rows(tree) if verb == "REPLACE" or isinstance(tree.args.get("conflict"), exp.OnConflict) else 0
+    upsert = 0
+    if verb == "REPLACE" or isinstance(tree.args.get("conflict"), exp.OnConflict):
+        upsert = values_rows(tree) or -1  # -1: the rows its SELECT produced (MySQL reports "Records: N")
     returning = tree.args.get("returning")
     generated = table is None or not _explicit_rowids(tree, table)
     return Translation("", kind="insert", returns_rows=returning is not None, verb=verb, generated_rowid=generated,
@@ -242,7 +234,9 @@ def _create(tree: exp.Create, context: Context) -> Translation:
                 constraints=[exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()),
                              exp.ColumnConstraint(kind=exp.AutoIncrementColumnConstraint()),
                              exp.ColumnConstraint(kind=exp.UniqueColumnConstraint())]))
+        name_checks(schema, context.original, table_level=True)
         tree.set("properties", None)
+        sqlite_semantics(tree, context)
         _expressions(tree, context)
         after = rowid_triggers(table) if table.rowid is not None or hidden else ()
         return Translation("", kind="ddl", returns_rows=False, table=table.name, after=after)
@@ -252,15 +246,20 @@ def _create(tree: exp.Create, context: Context) -> Translation:
         table = context.catalog.table(index.args["table"].name) if isinstance(index, exp.Index) and \
             index.args.get("table") is not None else None
         params = index.args.get("params") if isinstance(index, exp.Index) else None
+        for ordered in params.args.get("columns") or [] if params is not None else []:
+            if not isinstance(ordered.this if isinstance(ordered, exp.Ordered) else ordered, exp.Column):
+                raise context.error("an index on an expression (MariaDB indexes columns only)")
         if table is not None and params is not None and not unique:
             for ordered in params.args.get("columns") or []:
                 column = ordered.this if isinstance(ordered, exp.Ordered) else ordered
                 info = table.column(column.name) if isinstance(column, exp.Column) else None
                 if info is not None and _text_like(info.affinity, info.declared):
                     column.replace(exp.Anonymous(this=column.name, expressions=[exp.Literal.number(INDEX_PREFIX)]))
+        sqlite_semantics(tree, context)
         _expressions(tree, context)
         return Translation("", kind="ddl", returns_rows=False)
     if kind == "VIEW":
+        sqlite_semantics(tree, context)
         _expressions(tree, context)
         return Translation("", kind="ddl", returns_rows=False)
     raise context.error(f"CREATE {kind}")
@@ -298,8 +297,9 @@ def _column_def(column: exp.ColumnDef, table: TableInfo, context: Context) -> No
     elif info.affinity == "REAL":
         target = "DOUBLE"
     else:
-        kind = column.args.get("kind")
-        target = kind.sql(DIALECT) if isinstance(kind, exp.DataType) and kind.expressions else "DOUBLE"
+        # NUMERIC affinity keeps a whole number as an INTEGER and any other as a REAL, never rounded to a
+        # declared scale: the widest exact DECIMAL reads back as both (DECIMAL(10, 2) would round 9.999).
+        target = NUMERIC_DECIMAL
     column.set("kind", exp.DataType.build(target, dialect=DIALECT))
     constraints = portable_constraints(column, context)
     if table.rowid is not None and info.name == table.rowid:

@@ -1,10 +1,10 @@
 """The PostgreSQL half of the translation (see ``translate.py`` for the shared passes).
 
 PostgreSQL specifics: SQLite's 0/1 booleans (``WHERE flag`` becomes ``flag <> 0``, a comparison used as a value
-is cast to an integer), ``LIKE`` becomes ``ILIKE``, ``INSERT OR REPLACE`` becomes ``ON CONFLICT … DO UPDATE``
-on the one key the row can collide on, and every write gets a ``RETURNING`` so the backend learns
-``changes`` and ``last_row_id`` without a second round trip. ``hex``, ``randomblob`` and ``typeof`` are SQL
-functions the backend creates in each database's schema (``postgres.py``).
+is cast to an integer), ``INSERT OR REPLACE`` becomes ``ON CONFLICT … DO UPDATE`` on the one key the row can
+collide on, and every write gets a ``RETURNING`` so the backend learns ``changes`` and ``last_row_id`` without
+a second round trip. SQLite's functions that PostgreSQL lacks or computes differently are SQL functions the
+backend creates in each database's schema (``server_functions.py``).
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ from portflare.bindings.d1.translate import (
     Context,
     TimeDialect,
     Translation,
-    check_json,
     explicit_insert_columns,
     has_star,
     insert_columns,
-    json_path,
-    like_ci,
+    name_checks,
     name_projections,
     portable_constraints,
     resolve_rowid,
     rewrite_functions,
+    sqlite_semantics,
     statement_kind,
     strftime_format,
     target_table,
@@ -52,75 +51,24 @@ TIME = TimeDialect(
     from_epoch="(TO_TIMESTAMP(__v__) AT TIME ZONE 'UTC')",
     from_text="CAST(__v__ AS TIMESTAMP)",
     add="__t__ + INTERVAL '{n} {unit}'",
+    add_micros="__t__ + INTERVAL '{n} MICROSECOND'",
+    add_months="DATE_TRUNC('month', __t__) + INTERVAL '{n} MONTH' + (__t__ - DATE_TRUNC('month', __t__))",
     start_of="DATE_TRUNC('{unit}', __t__)",
+    start_units={"day": "day", "month": "month", "year": "year"},
     formats={
         "datetime": "TO_CHAR(__t__, 'YYYY-MM-DD HH24:MI:SS')",
         "date": "TO_CHAR(__t__, 'YYYY-MM-DD')",
         "time": "TO_CHAR(__t__, 'HH24:MI:SS')",
         "format": "TO_CHAR(__t__, __f__)",
     },
-    epoch="CAST(EXTRACT(EPOCH FROM __t__) AS BIGINT)",
+    epoch="CAST(FLOOR(EXTRACT(EPOCH FROM __t__)) AS BIGINT)",
     strftime=_strftime,
+    special={"w": "CAST(CAST(EXTRACT(DOW FROM __t__) AS INTEGER) AS TEXT)"},  # 0 = Sunday, as SQLite's %w
 )
 
 _PREDICATES = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.In, exp.Between, exp.Like,
                exp.ILike, exp.Exists, exp.And, exp.Or, exp.Not, exp.Escape, exp.NullSafeEQ, exp.NullSafeNEQ,
                exp.RegexpLike)
-_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
-
-# The SQLite functions the backend defines in every schema (postgres.py runs this at open).
-HELPER_FUNCTIONS = r"""
-CREATE OR REPLACE FUNCTION hex(bytea) RETURNS text IMMUTABLE STRICT LANGUAGE sql AS
-  $$ SELECT upper(encode($1, 'hex')) $$;
-CREATE OR REPLACE FUNCTION hex(text) RETURNS text IMMUTABLE STRICT LANGUAGE sql AS
-  $$ SELECT upper(encode(convert_to($1, 'UTF8'), 'hex')) $$;
-CREATE OR REPLACE FUNCTION hex(bigint) RETURNS text IMMUTABLE STRICT LANGUAGE sql AS
-  $$ SELECT upper(encode(convert_to($1::text, 'UTF8'), 'hex')) $$;
-CREATE OR REPLACE FUNCTION randomblob(n integer) RETURNS bytea VOLATILE LANGUAGE plpgsql AS $$
-BEGIN
-  IF n > 2000000 THEN RAISE EXCEPTION 'string or blob too big' USING ERRCODE = '54000'; END IF;
-  RETURN (SELECT decode(string_agg(lpad(to_hex(floor(random() * 256)::int), 2, '0'), ''), 'hex')
-          FROM generate_series(1, greatest(n, 1)));
-END $$;
-CREATE OR REPLACE FUNCTION typeof(bigint) RETURNS text IMMUTABLE LANGUAGE sql AS
-  $$ SELECT CASE WHEN $1 IS NULL THEN 'null' ELSE 'integer' END $$;
-CREATE OR REPLACE FUNCTION typeof(integer) RETURNS text IMMUTABLE LANGUAGE sql AS
-  $$ SELECT CASE WHEN $1 IS NULL THEN 'null' ELSE 'integer' END $$;
-CREATE OR REPLACE FUNCTION typeof(double precision) RETURNS text IMMUTABLE LANGUAGE sql AS
-  $$ SELECT CASE WHEN $1 IS NULL THEN 'null' ELSE 'real' END $$;
-CREATE OR REPLACE FUNCTION typeof(numeric) RETURNS text IMMUTABLE LANGUAGE sql AS
-  $$ SELECT CASE WHEN $1 IS NULL THEN 'null' WHEN $1 = trunc($1) THEN 'integer' ELSE 'real' END $$;
-CREATE OR REPLACE FUNCTION typeof(text) RETURNS text IMMUTABLE LANGUAGE sql AS
-  $$ SELECT CASE WHEN $1 IS NULL THEN 'null' ELSE 'text' END $$;
-CREATE OR REPLACE FUNCTION typeof(bytea) RETURNS text IMMUTABLE LANGUAGE sql AS
-  $$ SELECT CASE WHEN $1 IS NULL THEN 'null' ELSE 'blob' END $$;
-CREATE TABLE IF NOT EXISTS _cf_sequence (name TEXT PRIMARY KEY, seq BIGINT NOT NULL);
-CREATE OR REPLACE FUNCTION pf_rowid() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  col text := TG_ARGV[0];
-  auto boolean := TG_ARGV[1] = 'autoincrement';
-  v bigint := (to_jsonb(NEW) ->> TG_ARGV[0])::bigint;
-  top bigint;
-BEGIN
-  -- SQLite's rowid choice: max(rowid) + 1 (AUTOINCREMENT: also above every rowid ever used). Inserts into one
-  -- table are serialized, as SQLite serializes writers, so two transactions never pick the same rowid.
-  IF v IS NULL THEN
-    PERFORM pg_advisory_xact_lock(TG_RELID::bigint);
-    EXECUTE format('SELECT max(%I) FROM %I.%I', col, TG_TABLE_SCHEMA, TG_TABLE_NAME) INTO top;
-    top := coalesce(top, 0);
-    IF auto THEN
-      top := greatest(top, coalesce((SELECT seq FROM _cf_sequence WHERE name = TG_TABLE_NAME), 0));
-    END IF;
-    v := top + 1;
-    NEW := jsonb_populate_record(NEW, jsonb_build_object(col, v));
-  END IF;
-  IF auto THEN
-    INSERT INTO _cf_sequence (name, seq) VALUES (TG_TABLE_NAME, v)
-    ON CONFLICT (name) DO UPDATE SET seq = greatest(_cf_sequence.seq, excluded.seq);
-  END IF;
-  RETURN NEW;
-END $$;
-"""
 
 
 def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translation:
@@ -134,12 +82,14 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
                 table = context.catalog.table(tree.this.name)
                 if table is not None:
                     _column_def(action, table, context)
+        sqlite_semantics(tree, context)
         _expressions(tree, context)
         return Translation("", kind="ddl", returns_rows=False, table=tree.this.name)
     if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Delete)):
         raise context.error(f"{tree.key.upper()} statements")
     resolve_rowid(tree, context)
     name_projections(tree, original)
+    sqlite_semantics(tree, context)
     _expressions(tree, context)
     kind = statement_kind(tree)
     hide = has_star(tree) and any(t.rowid is None for t in context.aliases.values())
@@ -156,12 +106,8 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
 
 
 def _expressions(tree: exp.Expr, context: Context) -> None:
-    """The passes every expression gets: functions, JSON, LIKE, booleans."""
+    """The dialect's own passes, after ``sqlite_semantics``: date and time functions, blobs, booleans."""
     rewrite_functions(tree, context, lambda name, args, node: _function(name, args, node, context))
-    for node in list(tree.find_all(exp.Round, exp.GroupConcat, exp.JSONExtractScalar, exp.JSONExtract,
-                                   exp.Anonymous)):
-        _special(node, context)
-    like_ci(tree, lambda like: exp.ILike(this=like.this, expression=like.expression))
     for blob in list(tree.find_all(exp.HexString)):
         blob.replace(exp.Anonymous(this="DECODE", expressions=[exp.Literal.string(str(blob.this)),
                                                                 exp.Literal.string("hex")]))
@@ -176,37 +122,14 @@ def _function(name: str, args: list[exp.Expr], node: exp.Expr, context: Context)
     return None
 
 
-def _special(node: exp.Expr, context: Context) -> None:
-    if isinstance(node, exp.Round) and node.args.get("decimals") is not None:
-        # round(double precision, int) does not exist; numeric rounds half away from zero, as SQLite does.
-        node.set("this", exp.cast(node.this, exp.DataType.build("NUMERIC")))
-    elif isinstance(node, exp.GroupConcat):
-        value = node.this
-        if isinstance(value, exp.Distinct):
-            value.set("expressions", [exp.cast(e, exp.DataType.build("TEXT")) for e in value.expressions])
-        else:
-            node.set("this", exp.cast(value, exp.DataType.build("TEXT")))
-    elif isinstance(node, (exp.JSONExtractScalar, exp.JSONExtract)):
-        check_json(node, context)
-        path = [exp.Literal.string(str(p)) for p in json_path(node, context)]
-        extracted = exp.Anonymous(this="JSONB_EXTRACT_PATH",
-                                  expressions=[exp.cast(node.this, exp.DataType.build("JSONB")), *path])
-        node.replace(extracted)
-        parent = extracted.parent
-        if isinstance(parent, _COMPARISONS):
-            other = parent.expression if parent.this is extracted else parent.this
-            if isinstance(other, exp.Literal):
-                kind = "TEXT" if other.is_string else "NUMERIC"
-                other.replace(exp.Anonymous(this="TO_JSONB", expressions=[
-                    exp.cast(other.copy(), exp.DataType.build(kind))]))
-
-
 def _booleans(tree: exp.Expr) -> None:
     """SQLite has no boolean type: TRUE is 1, a condition is any non-zero value, a comparison yields 0/1."""
     for boolean in list(tree.find_all(exp.Boolean)):
         boolean.replace(exp.Literal.number(1 if boolean.this else 0))
     for node in list(tree.find_all(exp.Where, exp.Having, exp.Join, exp.If, exp.Not, exp.And, exp.Or,
                                    exp.CheckColumnConstraint)):
+        if isinstance(node, exp.If) and isinstance(node.parent, exp.Case) and node.parent.this is not None:
+            continue  # CASE x WHEN v: v is compared with x, not a condition
         keys = {exp.Join: ("on",), exp.And: ("this", "expression"), exp.Or: ("this", "expression")}.get(
             type(node), ("this",))
         for key in keys:
@@ -330,7 +253,9 @@ def _create(tree: exp.Create, context: Context) -> Translation:
             schema.append("expressions", exp.ColumnDef(
                 this=exp.to_identifier("rowid"), kind=exp.DataType.build("BIGINT"),
                 constraints=[exp.ColumnConstraint(kind=exp.UniqueColumnConstraint())]))
+        name_checks(schema, context.original, table_level=False)
         tree.set("properties", None)
+        sqlite_semantics(tree, context)
         _expressions(tree, context)
         after: tuple[str, ...] = ()
         if table.rowid is not None or hidden:
@@ -342,6 +267,7 @@ def _create(tree: exp.Create, context: Context) -> Translation:
                      f"EXECUTE FUNCTION pf_rowid({literal}, {mode})",)
         return Translation("", kind="ddl", returns_rows=False, table=table.name, after=after)
     if kind in ("INDEX", "VIEW"):
+        sqlite_semantics(tree, context)
         _expressions(tree, context)
         return Translation("", kind="ddl", returns_rows=False)
     raise context.error(f"CREATE {kind}")
