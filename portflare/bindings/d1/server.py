@@ -73,10 +73,10 @@ def schema_name(resource: str, prefix: str = "d1_") -> str:
 
 def sqlite_value(value: Any) -> SqlValue:
     """A driver value as SQLite would have returned it."""
+    if isinstance(value, bool):  # before _PLAIN, which it is part of (bool is an int)
+        return int(value)
     if isinstance(value, _PLAIN):
         return value
-    if isinstance(value, bool):
-        return int(value)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (bytearray, memoryview)):
