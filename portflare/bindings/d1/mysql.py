@@ -22,6 +22,7 @@ from pymysql.constants import CLIENT
 
 from portflare.backends import BackendTarget, redact
 from portflare.bindings.d1.base import SqlError, SqlValue
+from portflare.bindings.d1.pinned import PinnedPool
 from portflare.bindings.d1.server import (
     SCHEMA_TABLE,
     Outcome,
@@ -54,8 +55,8 @@ class QuietCursor(aiomysql.Cursor):  # type: ignore[misc]  # aiomysql ships no t
 class MysqlD1Backend(ServerD1Backend):
     dialect = MYSQL
 
-    def __init__(self, pool: aiomysql.Pool, shadow: Shadow, schema: str) -> None:
-        super().__init__(shadow, schema)
+    def __init__(self, pool: aiomysql.Pool, size: int, shadow: Shadow, schema: str) -> None:
+        super().__init__(PinnedPool(pool.acquire, self._release, _usable, size), shadow, schema)
         self._pool = pool
 
     @classmethod
@@ -85,23 +86,25 @@ class MysqlD1Backend(ServerD1Backend):
             pool = await aiomysql.create_pool(minsize=1, maxsize=url.pool_size, db=database, **options)
         except (OSError, pymysql.MySQLError) as exc:
             raise BackendError(f"PORTFLARE_{target.binding}={redact(target.url)}: cannot connect: {exc}") from exc
-        backend = cls(pool, Shadow(str(r[1]) for r in rows), database)
+        backend = cls(pool, url.pool_size, Shadow(str(r[1]) for r in rows), database)
         backend._schema_seq = int(rows[-1][0]) if rows else 0
         return backend
 
+    async def _release(self, conn: Any, broken: bool) -> None:
+        if broken:
+            # aiomysql would pool a connection cut mid-reply (a cancelled query) as it is: close it first.
+            conn.close()
+        await self._pool.release(conn)
+
     @asynccontextmanager
-    async def session(self, transaction: bool) -> AsyncIterator[Any]:
-        async with self._pool.acquire() as conn:
-            if not transaction:
-                yield conn
-                return
-            await conn.begin()
-            try:
-                yield conn
-            except BaseException:
-                await conn.rollback()
-                raise
-            await conn.commit()
+    async def transaction(self, conn: Any) -> AsyncIterator[Any]:
+        await conn.begin()
+        try:
+            yield conn
+        except BaseException:
+            await conn.rollback()
+            raise
+        await conn.commit()
 
     async def run(self, conn: Any, translation: Translation, params: tuple[SqlValue, ...]) -> Outcome:
         args = tuple(params[i] for i in translation.params)
@@ -218,6 +221,10 @@ class MysqlD1Backend(ServerD1Backend):
         return SqlError(message)
 
     async def close(self) -> None:
+        await super().close()  # returns the pinned connection, which the pool's close waits for
         self._pool.close()
         await self._pool.wait_closed()
-        await super().close()
+
+
+def _usable(conn: Any) -> bool:
+    return not conn.closed and not conn.get_transaction_status()
