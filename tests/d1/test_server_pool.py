@@ -22,6 +22,7 @@ from portflare.bindings.d1 import server as server_module
 from portflare.bindings.d1.server import ServerD1Backend, schema_name
 from portflare.bindings.d1.shadow import Catalog
 from portflare.bindings.d1.translate import Translation
+from portflare.errors import BackendError
 from tests.conftest import require_service
 from tests.d1.servers import MYSQL_URL, POSTGRES_URL, drop_database
 
@@ -94,7 +95,8 @@ class Server:
     async def close(self) -> None:
         for db in self.opened:
             await db._aclose()
-        await drop_database(self.backend, self.resource)
+        if self.opened:  # (MySQL warns about dropping a database that was never made)
+            await drop_database(self.backend, self.resource)
 
 
 @pytest.fixture(params=sorted(SERVERS))
@@ -218,3 +220,26 @@ async def test_per_statement_caches_keep_only_the_most_recently_used(
     assert translated == []
     assert await db.prepare("SELECT ? AS x0").bind(1).first("x0") == 1  # oldest: dropped, translated again
     assert translated == ["SELECT ? AS x0"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "five", ""])
+async def test_pool_size_must_be_a_positive_integer(server: Server, value: str) -> None:
+    with pytest.raises(BackendError, match=f"PORTFLARE_DB: pool_size must be a positive integer, not '{value}'"):
+        await server.open(f"pool_size={value}")
+
+
+async def test_other_url_options_reach_postgres_or_are_refused_by_mysql(server: Server) -> None:
+    name = f"pf_{uuid.uuid4().hex[:10]}"
+    if server.backend == "mysql":  # aiomysql takes no URL options: a dropped ssl=… would go unnoticed
+        with pytest.raises(BackendError, match="takes only the options pool_size and schema, not application_name"):
+            await server.open(f"application_name={name}&pool_size=2")
+        return
+    db = await server.open(f"application_name={name}&pool_size=2")  # asyncpg: a server setting
+    assert await db.prepare("SELECT 1 AS one").first("one") == 1
+    import asyncpg
+
+    conn = await asyncpg.connect(server.url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", name) == 1
+    finally:
+        await conn.close()

@@ -14,7 +14,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Self
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiomysql  # type: ignore[import-untyped]
 import pymysql
@@ -63,6 +63,11 @@ class MysqlD1Backend(ServerD1Backend):
     async def open(cls, target: BackendTarget) -> Self:
         url = ServerUrl.parse(target)
         parts = urlsplit(url.dsn)
+        if parts.query:
+            # aiomysql takes no URL options: one silently dropped (ssl=…) would change what the user asked for.
+            names = ", ".join(sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}))
+            raise BackendError(f"PORTFLARE_{target.binding}={redact(target.url)}: the MySQL backend takes only "
+                               f"the options pool_size and schema, not {names}")
         database = url.schema or schema_name(target.resource)
         options: dict[str, Any] = {
             "host": parts.hostname or "127.0.0.1", "port": parts.port or 3306,
