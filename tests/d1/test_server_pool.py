@@ -22,7 +22,7 @@ from portflare.bindings.d1 import server as server_module
 from portflare.bindings.d1.server import ServerD1Backend, schema_name
 from portflare.bindings.d1.shadow import Catalog
 from portflare.bindings.d1.translate import Translation
-from portflare.errors import BackendError
+from portflare.errors import BackendError, JsException
 from tests.conftest import require_service
 from tests.d1.servers import MYSQL_URL, POSTGRES_URL, drop_database
 
@@ -243,3 +243,28 @@ async def test_other_url_options_reach_postgres_or_are_refused_by_mysql(server: 
         assert await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", name) == 1
     finally:
         await conn.close()
+
+
+async def test_ddl_of_another_process_is_seen_after_our_own(server: Server) -> None:
+    # Two bindings on one database: two `portflare serve` nodes. Each has its own schema mirror.
+    first, second = await server.open(), await server.open()
+    await first.exec("CREATE TABLE x (id INTEGER PRIMARY KEY, v TEXT)")
+    await second.exec("CREATE TABLE IF NOT EXISTS y (id INTEGER PRIMARY KEY)")  # its own DDL, after first's
+    await first.prepare("INSERT INTO x (v) VALUES ('a')").run()
+    assert await second.prepare("SELECT v FROM x").first("v") == "a"
+    await first.exec("ALTER TABLE x ADD COLUMN w INTEGER")
+    assert await second.prepare("SELECT * FROM x").first() == {"id": 1, "v": "a", "w": None}
+
+
+async def test_ddl_of_another_process_met_in_a_failed_batch_is_not_lost(server: Server) -> None:
+    first, second = await server.open(), await server.open()
+    await first.exec("CREATE TABLE x (id INTEGER PRIMARY KEY, v TEXT)")
+    with pytest.raises(JsException, match="no such table: nope"):
+        await second.batch([
+            second.prepare("CREATE TABLE y (id INTEGER PRIMARY KEY)"),
+            second.prepare("INSERT INTO x (v) VALUES ('a')"),  # second learns of x here, inside the batch
+            second.prepare("INSERT INTO nope (v) VALUES ('a')"),
+        ])
+    count = await second.prepare("SELECT count(*) AS n FROM x").first("n")  # x is known: no "no such table"
+    if server.backend == "postgres":
+        assert count == 0  # (MySQL commits a batch's writes at its DDL: see docs/d1-backends.md)

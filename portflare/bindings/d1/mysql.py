@@ -160,7 +160,7 @@ class MysqlD1Backend(ServerD1Backend):
     async def record_ddl(self, conn: Any, sql: str) -> None:
         async with conn.cursor() as cursor:
             await cursor.execute(f"INSERT INTO {SCHEMA_TABLE} (`sql`) VALUES (%s)", (sql,))
-            self._schema_seq = max(self._schema_seq, int(cursor.lastrowid or 0))
+            self.recorded(int(cursor.lastrowid or 0))
 
     async def schema_since(self, conn: Any, seq: int) -> list[tuple[int, str]]:
         async with conn.cursor() as cursor:

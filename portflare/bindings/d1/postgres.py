@@ -232,7 +232,7 @@ class PostgresD1Backend(ServerD1Backend):
     async def record_ddl(self, conn: Any, sql: str) -> None:
         await self.schema_changed(conn)
         seq = await conn.fetchval(f"INSERT INTO {SCHEMA_TABLE} (sql) VALUES ($1) RETURNING seq", sql)
-        self._schema_seq = max(self._schema_seq, int(seq))
+        self.recorded(int(seq))
 
     async def schema_changed(self, conn: Any) -> None:
         # Parameter types are fixed when a statement is prepared: asyncpg's statement cache (on every

@@ -133,7 +133,7 @@ class ServerD1Backend:
         self._last_row_id = 0
         self._size = 0
         self._size_at = 0.0
-        self._schema_seq = 0
+        self._schema_seq = 0  # the last _cf_schema row the mirror has applied (every earlier one too)
 
     # --- driver operations --------------------------------------------------------------------------------
 
@@ -178,6 +178,7 @@ class ServerD1Backend:
         # The point query's path (one statement, autocommitted, on the pinned connection) is written out
         # flat: each layer more costs more than one would think, run after the wait for the server.
         ddl = _is_ddl(statements[0].sql) if len(statements) == 1 else any(_is_ddl(s.sql) for s in statements)
+        schema_seq = self._schema_seq
         connections = self.connections
         conn = connections.take()
         if conn is None:
@@ -201,6 +202,9 @@ class ServerD1Backend:
                 results = await self._run_all(conn, statements)
         except BaseException as exc:
             self._shadow.rollback()
+            if ddl:
+                # The mirror's transaction is undone, with any DDL of other processes replayed into it.
+                self._schema_seq = schema_seq
             await connections.release(conn, clean=isinstance(exc, SqlError))
             raise
         if not connections.put_back(conn):
@@ -291,6 +295,13 @@ class ServerD1Backend:
 
     def _translate(self, sql: str) -> Translation:
         return translate(sql, self.dialect, self._shadow.catalog)
+
+    def recorded(self, seq: int) -> None:
+        """Our own DDL went into ``_cf_schema`` as row ``seq``. Skip it in later refreshes only if the mirror has
+        every row before it: another process's DDL recorded in between must still be replayed (replaying our
+        own again is harmless: each statement that no longer applies is skipped)."""
+        if seq == self._schema_seq + 1:
+            self._schema_seq = seq
 
     async def _refresh(self, conn: Any) -> bool:
         """Replay DDL other processes committed since we last looked; True if there was any."""
