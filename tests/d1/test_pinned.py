@@ -21,7 +21,7 @@ class FakePool:
         self.made = 0
         self.out: set[int] = set()
         self.released: list[tuple[int, bool]] = []
-        self.usable = True
+        self.unusable: set[int] = set()  # closed, or left inside a transaction
 
     async def acquire(self) -> int:
         assert len(self.out) < self.size, "the pool would block forever: every connection is out"
@@ -35,7 +35,7 @@ class FakePool:
         self.released.append((conn, broken))
 
     def pinned_pool(self) -> PinnedPool[int]:
-        return PinnedPool(self.acquire, self.release, lambda conn: self.usable, self.size)
+        return PinnedPool(self.acquire, self.release, lambda conn: conn not in self.unusable, self.size)
 
 
 async def test_requests_one_at_a_time_share_the_pinned_connection_without_the_pool() -> None:
@@ -112,9 +112,9 @@ async def test_a_statement_error_keeps_the_connection_when_it_is_still_usable() 
         async with pool.lease():
             raise SqlError("no such table: t")
     assert pool.pinned == 1 and fake.released == []
-    fake.usable = False  # e.g. the error left it inside a transaction, or closed it
     with pytest.raises(SqlError):
         async with pool.lease():
+            fake.unusable.add(1)  # e.g. the error left it inside a transaction, or closed it
             raise SqlError("UNIQUE constraint failed: t.id", "SQLITE_CONSTRAINT")
     assert pool.pinned is None and fake.released == [(1, True)]
 
@@ -129,3 +129,13 @@ async def test_close_waits_for_the_request_in_flight_then_returns_the_pinned_con
     assert pool.put_back(conn)
     await asyncio.wait_for(closing, 1)
     assert fake.released == [(conn, False)] and fake.out == set()
+
+
+async def test_a_pinned_connection_closed_while_idle_is_replaced() -> None:
+    fake = FakePool(2)
+    pool = fake.pinned_pool()
+    assert pool.put_back(await pool.acquire())
+    fake.unusable.add(1)  # the server closed it meanwhile
+    assert pool.take() is None
+    conn = await pool.acquire()
+    assert conn == 2 and fake.released == [(1, True)]

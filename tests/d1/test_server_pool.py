@@ -159,6 +159,34 @@ async def test_a_cancelled_query_leaves_the_binding_usable(server: Server) -> No
         assert await db.prepare(f"SELECT v FROM {server.table}").first("v") == 0
 
 
+async def test_a_pinned_connection_the_server_closed_is_replaced(server: Server) -> None:
+    db = await server.open()
+    backend = db.backend
+    assert isinstance(backend, ServerD1Backend)
+    assert await db.prepare("SELECT 1 AS one").first("one") == 1
+    pinned = backend.connections.pinned
+    if server.backend == "postgres":
+        import asyncpg
+
+        admin = await asyncpg.connect(server.url)
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", pinned.get_server_pid())
+        finally:
+            await admin.close()
+    else:
+        import aiomysql
+
+        conn = await aiomysql.connect(host="127.0.0.1", port=3306, user="root", password="")
+        try:
+            async with conn.cursor() as cursor:
+                await cursor.execute(f"KILL {pinned.thread_id()}")
+        finally:
+            conn.close()
+    await asyncio.sleep(0.1)  # the driver sees the connection end
+    assert await db.prepare("SELECT 2 AS two").first("two") == 2  # not "connection lost"
+    assert backend.connections.pinned is not pinned
+
+
 def _count_translations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = server_module.translate

@@ -232,4 +232,7 @@ class MysqlD1Backend(ServerD1Backend):
 
 
 def _usable(conn: Any) -> bool:
-    return not conn.closed and not conn.get_transaction_status()
+    if conn.closed or conn.get_transaction_status():
+        return False
+    # The server closed it while it was idle (a KILL, wait_timeout): aiomysql's own pool checks the same.
+    return not (conn._reader.at_eof() or conn._reader.exception())

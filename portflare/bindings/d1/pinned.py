@@ -9,7 +9,8 @@ the pool's, so ``pool_size`` still bounds the total; with ``pool_size=1`` reques
 
 A request that ends with anything but a clean result or a statement's own error (a lost connection, a
 cancellation) hands the pinned connection back to the pool, whose release cleans it up or drops it, and the
-next request pins a fresh one.
+next request pins a fresh one; so does a request that finds the pinned connection closed (by the server, while
+it was idle), as the pool's own acquire would.
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ class PinnedPool(Generic[C]):
 
     def take(self) -> C | None:
         """The pinned connection if it is free, taken now; None if the caller must ``await acquire()``."""
-        if self._busy or self._pinned is None:
+        pinned = self._pinned
+        if self._busy or pinned is None or not self._usable(pinned):  # e.g. the server closed it while idle
             return None
         self._busy = True
-        return self._pinned
+        return pinned
 
     async def acquire(self) -> C:
         """A connection when ``take()`` had none: another of the pool's while the pinned one is busy, or the
@@ -60,12 +62,15 @@ class PinnedPool(Generic[C]):
         if self._busy and self._size > 1:
             return await self._acquire()
         await self._turn()
-        if self._pinned is None:
-            try:
+        try:
+            if self._pinned is not None and not self._usable(self._pinned):
+                stale, self._pinned = self._pinned, None
+                await self._release(stale, True)
+            if self._pinned is None:
                 self._pinned = await self._acquire()
-            except BaseException:
-                self._free()
-                raise
+        except BaseException:
+            self._free()
+            raise
         return self._pinned
 
     def put_back(self, conn: C) -> bool:

@@ -271,7 +271,10 @@ class PostgresD1Backend(ServerD1Backend):
 
 
 def _usable(conn: PoolConnectionProxy[Any]) -> bool:
-    return not conn.is_closed() and not conn.is_in_transaction()
+    try:
+        return not conn.is_closed() and not conn.is_in_transaction()
+    except asyncpg.InterfaceError:  # the pool already took it back: the server closed it
+        return False
 
 
 def _sqlite_error(exc: asyncpg.PostgresError) -> SqlError:
