@@ -24,7 +24,7 @@ from portflare.bindings.d1.shadow import Catalog
 from portflare.bindings.d1.translate import Translation
 from portflare.errors import BackendError, JsException
 from tests.conftest import require_service
-from tests.d1.servers import MYSQL_URL, POSTGRES_URL, drop_database
+from tests.d1.servers import MYSQL_URL, POSTGRES_URL, admin_execute, drop_database
 
 SERVERS = {"postgres": (POSTGRES_URL, 5432), "mysql": (MYSQL_URL, 3306)}
 Waiting = Callable[[], Awaitable[int]]
@@ -166,22 +166,9 @@ async def test_a_pinned_connection_the_server_closed_is_replaced(server: Server)
     assert await db.prepare("SELECT 1 AS one").first("one") == 1
     pinned = backend.connections.pinned
     if server.backend == "postgres":
-        import asyncpg
-
-        admin = await asyncpg.connect(server.url)
-        try:
-            await admin.execute("SELECT pg_terminate_backend($1)", pinned.get_server_pid())
-        finally:
-            await admin.close()
+        await admin_execute("postgres", f"SELECT pg_terminate_backend({pinned.get_server_pid()})")
     else:
-        import aiomysql
-
-        conn = await aiomysql.connect(host="127.0.0.1", port=3306, user="root", password="")
-        try:
-            async with conn.cursor() as cursor:
-                await cursor.execute(f"KILL {pinned.thread_id()}")
-        finally:
-            conn.close()
+        await admin_execute("mysql", f"KILL {pinned.thread_id()}")
     await asyncio.sleep(0.1)  # the driver sees the connection end
     assert await db.prepare("SELECT 2 AS two").first("two") == 2  # not "connection lost"
     assert backend.connections.pinned is not pinned
