@@ -1,7 +1,15 @@
 """D1 binding overhead: point SELECT and single-row INSERT through ``env.DB`` versus the raw driver.
 
-* SQLite (embedded backend) versus raw ``sqlite3`` on an identically configured file;
-* PostgreSQL (``postgres://`` backend) versus raw ``asyncpg`` on the same server, in a scratch schema.
+* SQLite (embedded backend) versus raw ``sqlite3`` on an identically configured file (WAL, ``synchronous
+  =NORMAL``, foreign keys on, the same table);
+* PostgreSQL (``postgres://`` backend) versus raw ``asyncpg`` on one connection to the same server, running
+  the very statements the binding sends (its translation of the SQLite SQL) on the binding's own table, so
+  both sides do the same work in the database (the table's rowid trigger included).
+
+Both sides bind the same parameters and materialise comparable results: the binding a row object (``first()``)
+or its meta (``run()``); the raw side all rows of the result, addressable by column name (``sqlite3.Row``,
+asyncpg ``Record``), and the inserted row's id. Neither uses a driver shortcut the other lacks (``fetchone``
+or ``fetchrow`` would stop after one row; the binding, as D1, runs the statement to the end).
 
 Both sides run in one process and one event loop, in alternating blocks (raw, binding, binding, raw, ...), so
 load from other processes hits both alike. Prints the median µs per operation of each side and the median of
@@ -24,13 +32,16 @@ from typing import Any
 
 from portflare.backends import BackendTarget
 from portflare.bindings.d1 import D1Database, open_binding
-from portflare.bindings.d1.server import schema_name
+from portflare.bindings.d1.server import ServerD1Backend, schema_name
+from portflare.sqlitefile import connect_wal
 
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"
 
 ROWS = 1000
 ROUNDS = 20
 OPS = ("point SELECT", "1-row INSERT")
+SELECT = "SELECT id, name FROM t WHERE id = ?"
+INSERT = "INSERT INTO t (name) VALUES (?)"
 
 # One timed block: runs operations [start, stop) and returns nothing; the harness times it.
 Block = Callable[[int, int], Awaitable[None]]
@@ -75,8 +86,8 @@ async def _alternate(n: int, raw: dict[str, Block], d1: dict[str, Block]) -> Mea
 
 
 def _binding_blocks(db: D1Database) -> dict[str, Block]:
-    select = db.prepare("SELECT id, name FROM t WHERE id = ?")
-    insert = db.prepare("INSERT INTO t (name) VALUES (?)")
+    select = db.prepare(SELECT)
+    insert = db.prepare(INSERT)
 
     async def selects(start: int, stop: int) -> None:
         for i in range(start, stop):
@@ -84,7 +95,7 @@ def _binding_blocks(db: D1Database) -> dict[str, Block]:
 
     async def inserts(start: int, stop: int) -> None:
         for i in range(start, stop):
-            await insert.bind(f"x{i}").run()
+            _ = (await insert.bind(f"x{i}").run()).meta.last_row_id
 
     return {"point SELECT": selects, "1-row INSERT": inserts}
 
@@ -97,21 +108,20 @@ async def _open_binding(state: Path, url: str | None = None) -> D1Database:
 
 
 async def _sqlite(tmp: Path, n: int) -> Measured:
-    conn = sqlite3.connect(tmp / "raw.sqlite", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn = connect_wal(tmp / "raw.sqlite")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
-    conn.executemany("INSERT INTO t (name) VALUES (?)", [(f"n{i}",) for i in range(ROWS)])
+    conn.executemany(INSERT, [(f"n{i}",) for i in range(ROWS)])
+    conn.row_factory = sqlite3.Row
 
     # Raw blocks are coroutines too, so both sides pay the same harness cost; the loop inside is plain sqlite3.
     async def selects(start: int, stop: int) -> None:
         for i in range(start, stop):
-            conn.execute("SELECT id, name FROM t WHERE id = ?", (i % ROWS + 1,)).fetchone()
+            _ = conn.execute(SELECT, (i % ROWS + 1,)).fetchall()[0]
 
     async def inserts(start: int, stop: int) -> None:
         for i in range(start, stop):
-            conn.execute("INSERT INTO t (name) VALUES (?)", (f"x{i}",))
+            _ = conn.execute(INSERT, (f"x{i}",)).lastrowid
 
     db = await _open_binding(tmp / "state")
     try:
@@ -130,28 +140,30 @@ async def _postgres(tmp: Path, url: str, n: int) -> Measured | None:
         print(f"(PostgreSQL at {url} not reachable: {exc}; skipped)")
         return None
     db = None
+    schema = schema_name("bench")
     try:
-        await conn.execute("DROP SCHEMA IF EXISTS d1_bench_raw CASCADE; CREATE SCHEMA d1_bench_raw; "
-                           "SET search_path = d1_bench_raw")
-        await conn.execute("CREATE TABLE t (id BIGSERIAL PRIMARY KEY, name TEXT)")
-        await conn.executemany("INSERT INTO t (name) VALUES ($1)", [(f"n{i}",) for i in range(ROWS)])
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        db = await _open_binding(tmp, url)
+        backend = db.backend
+        assert isinstance(backend, ServerD1Backend)
+        # The raw side runs what the binding sends, on the binding's table.
+        select, insert = backend._translate(SELECT).sql, backend._translate(INSERT).sql
+        print(f"(PostgreSQL statements: {select!r}, {insert!r})")
+        await conn.execute(f"SET search_path = {schema}")
 
         async def selects(start: int, stop: int) -> None:
             for i in range(start, stop):
-                await conn.fetchrow("SELECT id, name FROM t WHERE id = $1", i % ROWS + 1)
+                _ = (await conn.fetch(select, i % ROWS + 1))[0]
 
         async def inserts(start: int, stop: int) -> None:
             for i in range(start, stop):
-                await conn.fetchval("INSERT INTO t (name) VALUES ($1) RETURNING id", f"x{i}")
+                _ = (await conn.fetch(insert, f"x{i}"))[-1][0]
 
-        await conn.execute(f"DROP SCHEMA IF EXISTS {schema_name('bench')} CASCADE")
-        db = await _open_binding(tmp, url)
         return await _alternate(n, {"point SELECT": selects, "1-row INSERT": inserts}, _binding_blocks(db))
     finally:
         if db is not None:
             await db._aclose()
-        await conn.execute(f"DROP SCHEMA IF EXISTS d1_bench_raw CASCADE; "
-                           f"DROP SCHEMA IF EXISTS {schema_name('bench')} CASCADE")
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await conn.close()
 
 

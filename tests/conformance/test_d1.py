@@ -172,6 +172,29 @@ async def test_ordered_parameters(db: D1Database) -> None:
     assert await db.prepare("SELECT ?1 AS a, ? AS b").bind("x", "y").first() == {"a": "x", "b": "y"}
 
 
+INJECTIONS = [
+    "x'); DROP TABLE t; --",
+    "Robert'; DELETE FROM t WHERE 1=1; --",
+    "\\'; DROP TABLE t; -- ",  # a backslash before the quote: MySQL-style escaping in client-side binding
+    '"); DROP TABLE t; --',
+    "%s %% %(v)s $1 ? ?1 :v @v",  # what placeholders look like to each driver
+    "1 OR 1=1",
+    "é'\n\t;--",
+]
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+async def test_bound_values_are_data_never_sql(db: D1Database, value: str) -> None:
+    await db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    await db.prepare("INSERT INTO t (v) VALUES (?)").bind(value).run()
+    await db.batch([db.prepare("INSERT INTO t (v) VALUES (?1), (?1)").bind(value)])
+    assert await db.prepare("SELECT v FROM t WHERE id = ?").bind(1).first("v") == value  # verbatim
+    assert await db.prepare("SELECT count(*) AS n FROM t WHERE v = ?").bind(value).first("n") == 3
+    assert await db.prepare("SELECT ? AS echo").bind(value).first("echo") == value
+    assert await db.prepare("SELECT count(*) AS n FROM t WHERE v = ? OR v = ?").bind(value, "none").first("n") == 3
+    assert await db.prepare("SELECT count(*) AS n FROM t").first("n") == 3  # the table is still there, whole
+
+
 async def test_named_parameters_bind_by_position(db: D1Database) -> None:
     # D1 documents only ? and ?NNN; workerd binds positionally, so a name takes the next index (as in SQLite).
     stmt = db.prepare("SELECT :a AS a, :b AS b, :a AS again")

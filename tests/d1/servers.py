@@ -10,15 +10,14 @@ POSTGRES_URL = os.environ.get("PORTFLARE_TEST_POSTGRES", "postgres://postgres@12
 MYSQL_URL = os.environ.get("PORTFLARE_TEST_MYSQL", "mysql://root@127.0.0.1:3306/test")
 
 
-async def drop_database(backend: str, resource: str) -> None:
-    """Drop what a D1 database named ``resource`` left on its server (nothing for SQLite)."""
-    name = schema_name(resource)
+async def admin_execute(backend: str, sql: str) -> None:
+    """Run one statement on the server as the tests' administrator, outside any D1 database."""
     if backend == "postgres":
         import asyncpg
 
         conn = await asyncpg.connect(POSTGRES_URL)
         try:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            await conn.execute(sql)
         finally:
             await conn.close()
     elif backend == "mysql":
@@ -27,6 +26,15 @@ async def drop_database(backend: str, resource: str) -> None:
         conn = await aiomysql.connect(host="127.0.0.1", port=3306, user="root", password="")
         try:
             async with conn.cursor() as cursor:
-                await cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+                await cursor.execute(sql)
         finally:
             conn.close()
+
+
+async def drop_database(backend: str, resource: str) -> None:
+    """Drop what a D1 database named ``resource`` left on its server (nothing for SQLite)."""
+    name = schema_name(resource)
+    if backend == "postgres":
+        await admin_execute(backend, f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    elif backend == "mysql":
+        await admin_execute(backend, f"DROP DATABASE IF EXISTS `{name}`")

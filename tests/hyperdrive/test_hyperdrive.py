@@ -23,12 +23,17 @@ def _target(url: str | None) -> BackendTarget:
 
 
 async def test_properties() -> None:
-    hd = await open_binding(_target("postgresql://app:s%40cret@db.internal/shop?sslmode=disable"))
-    assert hd.connectionString == "postgresql://app:s%40cret@db.internal/shop?sslmode=disable"
+    hd = await open_binding(_target("postgresql://app:s%40cret@db.internal/shop?sslmode=require"))
+    # The origin URL as configured, options included: the Worker's driver talks to the origin itself, so
+    # workerd's rebuilt "...@<proxy>:5432/shop?sslmode=disable" would drop the origin's TLS.
+    assert hd.connectionString == "postgresql://app:s%40cret@db.internal/shop?sslmode=require"
     assert (hd.host, hd.port, hd.user, hd.password, hd.database) == ("db.internal", 5432, "app", "s@cret", "shop")
     assert "s%40cret" not in repr(hd)
+    with pytest.raises(BackendError, match="cannot resolve 'db.internal' to an IP address"):
+        hd.ip  # noqa: B018  # a host that does not resolve fails when ip is read, not when the Worker starts
     mysql = await open_binding(_target("mysql://root:pw@127.0.0.1/app"))
-    assert mysql.port == 3306
+    assert (mysql.port, mysql.ip) == (3306, "127.0.0.1")
+    assert (await open_binding(_target("postgres://u:p@localhost/d"))).ip in ("127.0.0.1", "::1")
     assert (await open_binding(_target("postgres://u:p@h:6543/d"))).port == 6543
     await hd._aclose()  # a no-op: the Worker's driver owns its connections
     with pytest.raises(NotImplementedError):
@@ -58,8 +63,8 @@ async def test_worker_queries_postgres_through_hyperdrive(tmp_path: Path, monkey
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://worker.test") as client:
             response = await client.get("/")
     assert response.status_code == 200, response.text
-    assert response.json() == {"db": "test", "answer": 42, "host": "127.0.0.1", "port": 5432, "user": "postgres",
-                               "database": "test"}
+    assert response.json() == {"db": "test", "answer": 42, "by_ip": 42, "host": "127.0.0.1", "ip": "127.0.0.1",
+                               "port": 5432, "user": "postgres", "database": "test"}
 
 
 async def test_env_var_overrides_local_connection_string(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

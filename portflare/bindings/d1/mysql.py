@@ -14,7 +14,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Self
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiomysql  # type: ignore[import-untyped]
 import pymysql
@@ -22,6 +22,7 @@ from pymysql.constants import CLIENT
 
 from portflare.backends import BackendTarget, redact
 from portflare.bindings.d1.base import SqlError, SqlValue
+from portflare.bindings.d1.pinned import PinnedPool
 from portflare.bindings.d1.server import (
     SCHEMA_TABLE,
     Outcome,
@@ -58,14 +59,19 @@ class QuietCursor(aiomysql.Cursor):  # type: ignore[misc]  # aiomysql ships no t
 class MysqlD1Backend(ServerD1Backend):
     dialect = MYSQL
 
-    def __init__(self, pool: aiomysql.Pool, shadow: Shadow, schema: str) -> None:
-        super().__init__(shadow, schema)
+    def __init__(self, pool: aiomysql.Pool, size: int, shadow: Shadow, schema: str) -> None:
+        super().__init__(PinnedPool(pool.acquire, self._release, _usable, size), shadow, schema)
         self._pool = pool
 
     @classmethod
     async def open(cls, target: BackendTarget) -> Self:
         url = ServerUrl.parse(target)
         parts = urlsplit(url.dsn)
+        if parts.query:
+            # aiomysql takes no URL options: one silently dropped (ssl=…) would change what the user asked for.
+            names = ", ".join(sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}))
+            raise BackendError(f"PORTFLARE_{target.binding}={redact(target.url)}: the MySQL backend takes only "
+                               f"the options pool_size and schema, not {names}")
         database = url.schema or schema_name(target.resource)
         options: dict[str, Any] = {
             "host": parts.hostname or "127.0.0.1", "port": parts.port or 3306,
@@ -90,23 +96,25 @@ class MysqlD1Backend(ServerD1Backend):
             pool = await aiomysql.create_pool(minsize=1, maxsize=url.pool_size, db=database, **options)
         except (OSError, pymysql.MySQLError) as exc:
             raise BackendError(f"PORTFLARE_{target.binding}={redact(target.url)}: cannot connect: {exc}") from exc
-        backend = cls(pool, Shadow(str(r[1]) for r in rows), database)
+        backend = cls(pool, url.pool_size, Shadow(str(r[1]) for r in rows), database)
         backend._schema_seq = int(rows[-1][0]) if rows else 0
         return backend
 
+    async def _release(self, conn: Any, broken: bool) -> None:
+        if broken:
+            # aiomysql would pool a connection cut mid-reply (a cancelled query) as it is: close it first.
+            conn.close()
+        await self._pool.release(conn)
+
     @asynccontextmanager
-    async def session(self, transaction: bool) -> AsyncIterator[Any]:
-        async with self._pool.acquire() as conn:
-            if not transaction:
-                yield conn
-                return
-            await conn.begin()
-            try:
-                yield conn
-            except BaseException:
-                await conn.rollback()
-                raise
-            await conn.commit()
+    async def transaction(self, conn: Any) -> AsyncIterator[Any]:
+        await conn.begin()
+        try:
+            yield conn
+        except BaseException:
+            await conn.rollback()
+            raise
+        await conn.commit()
 
     async def run(self, conn: Any, translation: Translation, params: tuple[SqlValue, ...]) -> Outcome:
         args = tuple(params[i] for i in translation.params)
@@ -163,7 +171,7 @@ class MysqlD1Backend(ServerD1Backend):
     async def record_ddl(self, conn: Any, sql: str) -> None:
         async with conn.cursor() as cursor:
             await cursor.execute(f"INSERT INTO {SCHEMA_TABLE} (`sql`) VALUES (%s)", (sql,))
-            self._schema_seq = max(self._schema_seq, int(cursor.lastrowid or 0))
+            self.recorded(int(cursor.lastrowid or 0))
 
     async def schema_since(self, conn: Any, seq: int) -> list[tuple[int, str]]:
         async with conn.cursor() as cursor:
@@ -230,6 +238,13 @@ class MysqlD1Backend(ServerD1Backend):
         return SqlError(message)
 
     async def close(self) -> None:
+        await super().close()  # returns the pinned connection, which the pool's close waits for
         self._pool.close()
         await self._pool.wait_closed()
-        await super().close()
+
+
+def _usable(conn: Any) -> bool:
+    if conn.closed or conn.get_transaction_status():
+        return False
+    # The server closed it while it was idle (a KILL, wait_timeout): aiomysql's own pool checks the same.
+    return not (conn._reader.at_eof() or conn._reader.exception())

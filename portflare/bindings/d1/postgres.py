@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Self
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from portflare.backends import BackendTarget, redact
 from portflare.bindings.d1.base import SqlError, SqlValue
+from portflare.bindings.d1.lru import Lru
+from portflare.bindings.d1.pinned import PinnedPool
 from portflare.bindings.d1.server import (
     SCHEMA_TABLE,
+    STATEMENTS_CACHED,
     Outcome,
     ServerD1Backend,
     ServerUrl,
@@ -82,6 +87,37 @@ _COERCE: dict[str, Coerce] = {
     "int2": _to_int, "int4": _to_int, "int8": _to_int, "float4": _to_float, "float8": _to_float,
     "numeric": _to_numeric, "text": _to_text, "varchar": _to_text, "bpchar": _to_text,
 }
+# Result types asyncpg decodes to SQLite's own values (json and jsonb through ``sqlite_json``); any other
+# (bool, numeric, timestamps…) goes through ``sqlite_value``.
+_PLAIN_TYPES = frozenset({"int2", "int4", "int8", "float4", "float8", "text", "varchar", "bpchar", "bytea",
+                          "json", "jsonb"})
+_ROW_WRITES = frozenset({"insert", "update", "delete"})
+
+
+# The Python type each coercion leaves as it is.
+_NATIVE: dict[Coerce, type] = {_to_int: int, _to_float: float, _to_text: str}
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What PostgreSQL's Describe of one statement told: how to coerce each parameter, the result columns,
+    and whether every result column decodes to an SQLite value as it is."""
+
+    coercers: tuple[Coerce | None, ...]
+    columns: tuple[str, ...]
+    plain: bool
+    native: tuple[type, ...] | None  # parameter values of exactly these types pass uncoerced; None: never
+
+
+async def _describe(conn: Any, sql: str) -> _Shape:
+    statement = await conn.prepare(sql)
+    coercers = tuple(_COERCE.get(t.name) for t in statement.get_parameters())
+    native = None
+    if all(c in _NATIVE for c in coercers):
+        native = tuple(_NATIVE[c] for c in coercers if c is not None)
+    attributes = statement.get_attributes()
+    return _Shape(coercers, tuple(a.name for a in attributes), all(a.type.name in _PLAIN_TYPES for a in attributes),
+                  native)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -98,11 +134,11 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 class PostgresD1Backend(ServerD1Backend):
     dialect = POSTGRES
 
-    def __init__(self, pool: asyncpg.Pool, shadow: Shadow, schema: str) -> None:
-        super().__init__(shadow, schema)
+    def __init__(self, pool: asyncpg.Pool, size: int, shadow: Shadow, schema: str) -> None:
+        super().__init__(PinnedPool(pool.acquire, self._release, _usable, size), shadow, schema)
         self._pool = pool
-        self._shapes: dict[str, tuple[tuple[Coerce | None, ...], tuple[str, ...]]] = {}
-        self._rendered: dict[tuple[str, tuple[type, ...]], str] = {}
+        self._shapes: Lru[str, _Shape] = Lru(STATEMENTS_CACHED)  # server SQL -> what its Describe told
+        self._rendered: Lru[tuple[str, tuple[type, ...]], str] = Lru(STATEMENTS_CACHED)
 
     @classmethod
     async def open(cls, target: BackendTarget) -> Self:
@@ -128,37 +164,41 @@ class PostgresD1Backend(ServerD1Backend):
         except BaseException:
             await pool.close()
             raise
-        backend = cls(pool, Shadow(str(r["sql"]) for r in rows), schema)
+        backend = cls(pool, url.pool_size, Shadow(str(r["sql"]) for r in rows), schema)
         backend._schema_seq = int(rows[-1]["seq"]) if rows else 0
         return backend
 
-    @asynccontextmanager
-    async def session(self, transaction: bool) -> AsyncIterator[Any]:
-        async with self._pool.acquire() as conn:
-            if not transaction:
-                yield conn
-                return
-            async with conn.transaction():
-                yield conn
+    async def _release(self, conn: PoolConnectionProxy[Any], broken: bool) -> None:
+        # asyncpg's release waits out a cancelled query and drops a connection it cannot reset.
+        await self._pool.release(conn)
+
+    def transaction(self, conn: Any) -> AbstractAsyncContextManager[Any]:
+        return conn.transaction()  # type: ignore[no-any-return]
 
     async def run(self, conn: Any, translation: Translation, params: tuple[SqlValue, ...]) -> Outcome:
-        sql = self._render(translation, params)
+        sql = self._render(translation, params) if translation.casts else translation.sql
         shape = self._shapes.get(sql)
         if shape is None:
-            statement = await conn.prepare(sql)
-            coercers = tuple(_COERCE.get(t.name) for t in statement.get_parameters())
-            columns = tuple(a.name for a in statement.get_attributes())
-            shape = self._shapes[sql] = (coercers, columns)
-        coercers, columns = shape
-        args = [c(v) if c is not None else v for c, v in zip(coercers, params, strict=False)]
-        records = await conn.fetch(sql, *args)
-        if records:
-            columns = tuple(records[0].keys())
-        rows = [tuple(r.values()) for r in records]
+            shape = await _describe(conn, sql)
+            self._shapes.put(sql, shape)
+        if tuple(map(type, params)) == shape.native:
+            records = await conn.fetch(sql, *params)  # values of the parameters' own types need no coercion
+        else:
+            records = await conn.fetch(sql, *[c(v) if c is not None else v
+                                              for c, v in zip(shape.coercers, params, strict=False)])
         if not translation.returns_rows and not translation.extra_column:
             return Outcome((), [], 0, None)
+        columns = shape.columns
+        # Values of the types learnt need no conversion; the columns are checked against the row's own, in
+        # case another process changed the table under a cached ``SELECT *``.
+        plain = shape.plain
+        if records:
+            keys = tuple(records[0].keys())
+            plain = plain and keys == columns
+            columns = keys
+        rows: list[tuple[Any, ...]] = list(map(tuple, records))
         last_row_id = None
-        changes = len(rows) if translation.kind in ("insert", "update", "delete") else 0
+        changes = len(rows) if translation.kind in _ROW_WRITES else 0
         if translation.extra_column:
             if translation.kind == "insert" and translation.table:
                 inserted = [r[-1] for r in rows if r[-1] is not None]
@@ -171,11 +211,10 @@ class PostgresD1Backend(ServerD1Backend):
             keep = [i for i, c in enumerate(columns) if c != "rowid"]
             columns = tuple(columns[i] for i in keep)
             rows = [tuple(r[i] for i in keep) for r in rows]
-        return Outcome(columns, rows, changes, last_row_id)
+        return Outcome(columns, rows, changes, last_row_id, plain)
 
     def _render(self, translation: Translation, params: tuple[SqlValue, ...]) -> str:
-        if not translation.casts:
-            return translation.sql
+        """``translation.sql`` with each parameter PostgreSQL cannot type cast by its value's type."""
         signature = tuple(type(params[i]) if i < len(params) else type(None) for i in translation.casts)
         key = (translation.sql, signature)
         rendered = self._rendered.get(key)
@@ -183,16 +222,22 @@ class PostgresD1Backend(ServerD1Backend):
             types = dict(zip(translation.casts, signature, strict=True))
             rendered = CAST_MARK.sub(
                 lambda m: f"${m.group(1)}::{_CAST_TYPES.get(types[int(m.group(1)) - 1], 'text')}", translation.sql)
-            self._rendered[key] = rendered
+            self._rendered.put(key, rendered)
         return rendered
 
     async def run_script(self, conn: Any, sql: str) -> None:
         await conn.execute(sql)
 
     async def record_ddl(self, conn: Any, sql: str) -> None:
-        self._shapes.clear()
+        await self.schema_changed(conn)
         seq = await conn.fetchval(f"INSERT INTO {SCHEMA_TABLE} (sql) VALUES ($1) RETURNING seq", sql)
-        self._schema_seq = max(self._schema_seq, int(seq))
+        self.recorded(int(seq))
+
+    async def schema_changed(self, conn: Any) -> None:
+        # Parameter types are fixed when a statement is prepared: asyncpg's statement cache (on every
+        # connection of the pool) would go on encoding a parameter for its column's old type.
+        self._shapes.clear()
+        await conn.reload_schema_state()
 
     async def schema_since(self, conn: Any, seq: int) -> list[tuple[int, str]]:
         rows = await conn.fetch(f"SELECT seq, sql FROM {SCHEMA_TABLE} WHERE seq > $1 ORDER BY seq", seq)
@@ -220,8 +265,15 @@ class PostgresD1Backend(ServerD1Backend):
         return None
 
     async def close(self) -> None:
+        await super().close()  # returns the pinned connection, which the pool's close waits for
         await self._pool.close()
-        await super().close()
+
+
+def _usable(conn: PoolConnectionProxy[Any]) -> bool:
+    try:
+        return not conn.is_closed() and not conn.is_in_transaction()
+    except asyncpg.InterfaceError:  # the pool already took it back: the server closed it
+        return False
 
 
 def _sqlite_error(exc: asyncpg.PostgresError) -> SqlError:

@@ -7,8 +7,9 @@ driver, and its result made to look like SQLite's (0/1 for booleans, ints and fl
 a process replays into its mirror when it opens the database (or meets a table it does not know yet).
 D1 refuses ``_cf_``-prefixed names in user SQL, so that table can never collide with a user's.
 
-A driver module subclasses ``ServerD1Backend`` with the few operations that differ: sessions and
-transactions, running one translated statement, recording DDL, deferring foreign keys, sizes and sequences.
+A driver module subclasses ``ServerD1Backend`` with the few operations that differ: its pool (wrapped in a
+``PinnedPool``) and transactions, running one translated statement, recording DDL, deferring foreign keys,
+sizes and sequences.
 """
 
 from __future__ import annotations
@@ -18,16 +19,19 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, ClassVar
+from functools import lru_cache
+from typing import Any, ClassVar, NoReturn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from portflare.backends import BackendTarget, safe_name
 from portflare.bindings.d1.base import SqlError, SqlValue, Statement, StatementResult
 from portflare.bindings.d1.dump import dump_sql, sqlite_file
-from portflare.bindings.d1.shadow import Shadow
+from portflare.bindings.d1.lru import Lru
+from portflare.bindings.d1.pinned import PinnedPool
+from portflare.bindings.d1.shadow import Catalog, Shadow
 from portflare.bindings.d1.splitter import analyze
 from portflare.bindings.d1.translate import Translation, TranslationError, translate
 from portflare.errors import BackendError
@@ -39,6 +43,8 @@ _SHADOW_PRAGMAS = frozenset({"table_info", "table_xinfo", "index_list", "index_i
                              "foreign_key_list", "table_list"})
 _STALE = ("no such table", "no such column", "no such index")
 _PLAIN = (int, str, float, bytes, type(None))
+_WRITES = frozenset({"insert", "update", "delete", "ddl"})
+STATEMENTS_CACHED = 1024  # translations kept per database (see lru.py)
 
 
 @dataclass(frozen=True)
@@ -73,10 +79,10 @@ def schema_name(resource: str, prefix: str = "d1_") -> str:
 
 def sqlite_value(value: Any) -> SqlValue:
     """A driver value as SQLite would have returned it."""
+    if isinstance(value, bool):  # before _PLAIN, which it is part of (bool is an int)
+        return int(value)
     if isinstance(value, _PLAIN):
         return value
-    if isinstance(value, bool):
-        return int(value)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (bytearray, memoryview)):
@@ -104,7 +110,7 @@ def sqlite_json(text: str | bytes | None) -> SqlValue:
     return value  # type: ignore[no-any-return]
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """One translated statement's raw result, before D1's meta is derived."""
 
@@ -112,23 +118,27 @@ class Outcome:
     rows: list[tuple[Any, ...]]
     changes: int
     last_row_id: int | None  # None: the statement inserted no row
+    plain: bool = False  # every value in ``rows`` is already an SQLite value (``sqlite_value`` is not needed)
 
 
 class ServerD1Backend:
     dialect: ClassVar[str]
 
-    def __init__(self, shadow: Shadow, schema: str) -> None:
+    def __init__(self, connections: PinnedPool[Any], shadow: Shadow, schema: str) -> None:
+        self.connections = connections
         self._shadow = shadow
         self.schema = schema
-        self._checked: dict[str, object] = {}  # sql -> the catalog it was compiled against
+        # sql -> (the schema snapshot it was checked and translated against, its translation)
+        self._statements: Lru[str, tuple[Catalog, Translation]] = Lru(STATEMENTS_CACHED)
         self._last_row_id = 0
         self._size = 0
         self._size_at = 0.0
-        self._schema_seq = 0
+        self._schema_seq = 0  # the last _cf_schema row the mirror has applied (every earlier one too)
 
     # --- driver operations --------------------------------------------------------------------------------
 
-    def session(self, transaction: bool) -> AbstractAsyncContextManager[Any]:
+    def transaction(self, conn: Any) -> AbstractAsyncContextManager[Any]:
+        """BEGIN on entry; COMMIT on a clean exit, ROLLBACK on an exception."""
         raise NotImplementedError
 
     async def run(self, conn: Any, translation: Translation, params: tuple[SqlValue, ...]) -> Outcome:
@@ -149,6 +159,9 @@ class ServerD1Backend:
     async def restore_foreign_keys(self, conn: Any) -> None:
         """Undo ``defer_foreign_keys`` at the end of a transaction, if the engine needs it."""
 
+    async def schema_changed(self, conn: Any) -> None:
+        """Forget what the driver learnt of statements under the old schema (DDL ran, here or elsewhere)."""
+
     async def measure_size(self, conn: Any) -> int:
         raise NotImplementedError
 
@@ -162,87 +175,133 @@ class ServerD1Backend:
     # --- the D1Backend interface ----------------------------------------------------------------------------
 
     async def execute(self, statements: Sequence[Statement], *, atomic: bool) -> list[StatementResult]:
-        ddl = any(_is_ddl(s.sql) for s in statements)
-        transaction = atomic or ddl
-        results: list[StatementResult] = []
-        deferred = False
+        # The point query's path (one statement, autocommitted, on the pinned connection) is written out
+        # flat: each layer more costs more than one would think, run after the wait for the server.
+        ddl = _is_ddl(statements[0].sql) if len(statements) == 1 else any(_is_ddl(s.sql) for s in statements)
+        schema_seq = self._schema_seq
+        connections = self.connections
+        conn = connections.take()
+        if conn is None:
+            conn = await connections.acquire()
         try:
-            async with self.session(transaction) as conn:
-                if ddl:
-                    self._shadow.begin()
-                for index, statement in enumerate(statements):
-                    try:
-                        result, defer = await self._run(conn, statement)
-                    except SqlError as exc:
-                        exc.index = index
-                        raise
-                    deferred = deferred or defer
-                    results.append(result)
+            if atomic or ddl:
+                async with self.transaction(conn):
+                    if ddl:
+                        self._shadow.begin()
+                    results = await self._run_all(conn, statements)
+            elif len(statements) == 1:  # autocommits by itself
+                try:
+                    result, deferred = await self._run(conn, statements[0])
+                except SqlError as exc:
+                    exc.index = 0
+                    raise
                 if deferred:
                     await self.restore_foreign_keys(conn)
-        except BaseException:
+                results = [result]
+            else:
+                results = await self._run_all(conn, statements)
+        except BaseException as exc:
             self._shadow.rollback()
-            self._checked.clear()
+            if ddl:
+                # The mirror's transaction is undone, with any DDL of other processes replayed into it.
+                self._schema_seq = schema_seq
+            await connections.release(conn, clean=isinstance(exc, SqlError))
             raise
-        self._shadow.commit()
+        if not connections.put_back(conn):
+            await connections.release(conn, clean=True)
         if ddl:
-            self._checked.clear()
+            self._shadow.commit()
             self._size_at = 0.0
+        return results
+
+    async def _run_all(self, conn: Any, statements: Sequence[Statement]) -> list[StatementResult]:
+        results = []
+        deferred = False
+        for index, statement in enumerate(statements):
+            try:
+                result, defer = await self._run(conn, statement)
+            except SqlError as exc:
+                exc.index = index
+                raise
+            deferred = deferred or defer
+            results.append(result)
+        if deferred:
+            await self.restore_foreign_keys(conn)
         return results
 
     async def _run(self, conn: Any, statement: Statement) -> tuple[StatementResult, bool]:
         start = time.perf_counter()
         sql, params = statement.sql, statement.params
-        await self._check(conn, sql, len(params))
-        if _is_ddl(sql):
-            # DROP is translated against the schema that still has the object (MySQL's DROP INDEX names its
-            # table); CREATE and ALTER against the schema that has the new one.
-            dropped = self._translate(sql) if analyze(sql)[0].first_word == "DROP" else None
-            self._shadow.apply(sql)
-        translation = dropped or self._translate(sql) if _is_ddl(sql) else self._translate(sql)
+        cached = self._statements.get(sql)
+        if cached is not None and cached[0] is self._shadow.catalog:
+            translation = cached[1]
+        else:
+            translation = await self._prepare(conn, sql, len(params))
+        kind = translation.kind
         deferred = False
-        if translation.kind == "pragma":
+        if kind == "pragma":
             columns, rows, deferred = await self._pragma(conn, translation)
             outcome = Outcome(columns, rows, 0, None)
-        elif translation.kind == "shadow":
+        elif kind == "shadow":
             columns, rows = self._shadow.query(sql, params)
             outcome = Outcome(columns, list(rows), 0, None)
-        elif translation.kind == "ddl":
-            outcome = await self._guarded(conn, translation, params)
-            for companion in translation.after:
-                await self.run_script(conn, companion)
-            await self.record_ddl(conn, sql)
         else:
-            outcome = await self._guarded(conn, translation, params)
-        changed = outcome.changes != 0 or translation.kind == "ddl"
-        if outcome.last_row_id is not None and outcome.last_row_id != self._last_row_id:
-            self._last_row_id = outcome.last_row_id
+            try:
+                outcome = await self.run(conn, translation, params)
+                if kind == "ddl":
+                    for companion in translation.after:
+                        await self.run_script(conn, companion)
+                    await self.record_ddl(conn, sql)
+            except SqlError:
+                raise
+            except Exception as exc:
+                self._raise_mapped(exc, translation)
+        changes = outcome.changes
+        changed = changes != 0 or kind == "ddl"
+        last_row_id = outcome.last_row_id
+        if last_row_id is not None and last_row_id != self._last_row_id:
+            self._last_row_id = last_row_id
             changed = True
-        if translation.kind in ("insert", "update", "delete", "ddl") and (
-                changed and time.monotonic() - self._size_at > SIZE_TTL_S):
+        if changed and kind in _WRITES and time.monotonic() - self._size_at > SIZE_TTL_S:
             self._size = await self.measure_size(conn)
             self._size_at = time.monotonic()
-        rows = [tuple(map(sqlite_value, row)) for row in outcome.rows]
+        rows = outcome.rows if outcome.plain else [tuple(map(sqlite_value, row)) for row in outcome.rows]
         return StatementResult(
-            columns=outcome.columns, rows=rows, changes=outcome.changes, last_row_id=self._last_row_id,
-            rows_read=len(rows), rows_written=outcome.changes, duration=(time.perf_counter() - start) * 1000.0,
-            size_after=self._size, changed_db=changed,
+            outcome.columns, rows, changes, self._last_row_id, len(rows), changes,
+            (time.perf_counter() - start) * 1000.0, self._size, changed,
         ), deferred
 
-    def _translate(self, sql: str) -> Translation:
-        return translate(sql, self.dialect, self._shadow.catalog)
+    async def _prepare(self, conn: Any, sql: str, parameters: int) -> Translation:
+        """Check ``sql`` against the schema mirror and translate it; DDL is also applied to the mirror.
 
-    async def _check(self, conn: Any, sql: str, parameters: int) -> None:
-        catalog = self._shadow.catalog
-        if self._checked.get(sql) is catalog:
-            return
+        The translation of anything but DDL is cached with the schema snapshot it was made for, so it is
+        reused until the schema changes (DDL is prepared afresh each time: it changes the schema itself).
+        """
         try:
             self._shadow.check(sql, parameters)
         except SqlError as exc:
             if not exc.message.startswith(_STALE) or not await self._refresh(conn):
                 raise
             self._shadow.check(sql, parameters)
-        self._checked[sql] = self._shadow.catalog
+        if not _is_ddl(sql):
+            translation = self._translate(sql)
+            self._statements.put(sql, (self._shadow.catalog, translation))
+            return translation
+        # DROP is translated against the schema that still has the object (MySQL's DROP INDEX names its
+        # table); CREATE and ALTER against the schema that has the new one.
+        dropped = self._translate(sql) if analyze(sql)[0].first_word == "DROP" else None
+        self._shadow.apply(sql)
+        return dropped or self._translate(sql)
+
+    def _translate(self, sql: str) -> Translation:
+        return translate(sql, self.dialect, self._shadow.catalog)
+
+    def recorded(self, seq: int) -> None:
+        """Our own DDL went into ``_cf_schema`` as row ``seq``. Skip it in later refreshes only if the mirror has
+        every row before it: another process's DDL recorded in between must still be replayed (replaying our
+        own again is harmless: each statement that no longer applies is skipped)."""
+        if seq == self._schema_seq + 1:
+            self._schema_seq = seq
 
     async def _refresh(self, conn: Any) -> bool:
         """Replay DDL other processes committed since we last looked; True if there was any."""
@@ -251,6 +310,7 @@ class ServerD1Backend:
             return False
         self._schema_seq = rows[-1][0]
         self._shadow.replay(sql for _, sql in rows)
+        await self.schema_changed(conn)
         return True
 
     async def _guarded(self, conn: Any, translation: Translation, params: tuple[SqlValue, ...]) -> Outcome:
@@ -259,10 +319,14 @@ class ServerD1Backend:
         except SqlError:
             raise
         except Exception as exc:
-            mapped = self.map_error(exc, translation)
-            if mapped is None:
-                raise
-            raise mapped from exc
+            self._raise_mapped(exc, translation)
+
+    def _raise_mapped(self, exc: Exception, translation: Translation) -> NoReturn:
+        """Raise the driver's ``exc`` as an ``SqlError`` in SQLite's words (or as it is, if it is none)."""
+        mapped = self.map_error(exc, translation)
+        if mapped is None:
+            raise exc
+        raise mapped from exc
 
     async def _pragma(self, conn: Any, translation: Translation) -> tuple[tuple[str, ...], list[tuple[Any, ...]], bool]:
         assert translation.pragma is not None
@@ -317,10 +381,23 @@ class ServerD1Backend:
             self._size = await self.measure_size(conn)
         return self._size
 
+    @asynccontextmanager
+    async def session(self, transaction: bool) -> AsyncIterator[Any]:
+        """A connection for one request that is not a statement's (an export, a size), in a transaction if
+        asked."""
+        async with self.connections.lease() as conn:
+            if not transaction:
+                yield conn
+                return
+            async with self.transaction(conn):
+                yield conn
+
     async def close(self) -> None:
+        await self.connections.close()
         self._shadow.close()
 
 
+@lru_cache(maxsize=STATEMENTS_CACHED)
 def _is_ddl(sql: str) -> bool:
     infos = analyze(sql)
     return bool(infos) and infos[0].first_word in ("CREATE", "DROP", "ALTER")
@@ -328,8 +405,3 @@ def _is_ddl(sql: str) -> bool:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-async def _aiter(items: Sequence[Any]) -> AsyncIterator[Any]:
-    for item in items:
-        yield item

@@ -1,7 +1,18 @@
-"""``env.HYPERDRIVE``: Cloudflare's ``Hyperdrive`` object (workerd ``hyperdrive.d.ts``) over a real origin."""
+"""``env.HYPERDRIVE``: Cloudflare's ``Hyperdrive`` object (workerd ``hyperdrive.d.ts``) over a real origin.
+
+On Cloudflare the properties describe Hyperdrive's pooling proxy: a random ``<hex>.hyperdrive.local`` host, a
+synthetic ``ip``, a per-invocation password, and ``connectionString`` rebuilt from them with
+``?sslmode=disable`` (the hop to the proxy is local). Self-hosted there is no proxy, so they describe the
+origin itself, as Miniflare's Node bindings (``getNodeBindings``) do: ``connectionString`` is the origin URL as
+configured, its options (``sslmode=require``…) included, since the Worker's driver talks to the origin
+directly and rebuilding it with ``sslmode=disable`` would drop the origin's TLS.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import socket
 from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
@@ -10,6 +21,7 @@ from portflare.backends import env_var_for, redact
 from portflare.errors import BackendError
 
 DEFAULT_PORTS = {"postgres": 5432, "postgresql": 5432, "mysql": 3306}
+RESOLVE_TIMEOUT_S = 2.0
 _EXAMPLE = "'user:password@database.host.example.com:5432/databasename'"
 
 # Miniflare's messages for an unusable local connection string (plugins/hyperdrive/index.ts).
@@ -68,13 +80,30 @@ def parse_origin(url: str | None, binding: str) -> Origin:
                   user=unquote(parts.username), password=unquote(parts.password), database=database)
 
 
+async def resolve_ip(host: str, port: int) -> str | BackendError:
+    """``host`` as an IP literal (IPv4 preferred, as Cloudflare's synthetic ``ip`` is), resolved now; the
+    error instead if it does not resolve, so a Worker that never reads ``ip`` still starts."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        found = await asyncio.wait_for(
+            asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        return BackendError(f"Hyperdrive: cannot resolve {host!r} to an IP address: {exc or 'timed out'}")
+    addresses = [str(info[4][0]) for info in found]
+    return next((a for a in addresses if ":" not in a), addresses[0])
+
+
 class Hyperdrive:
     """Read-only connection parameters. ``connectionString`` is what a Postgres or MySQL driver takes."""
 
-    __slots__ = ("_origin",)
+    __slots__ = ("_ip", "_origin")
 
-    def __init__(self, origin: Origin) -> None:
+    def __init__(self, origin: Origin, ip: str | BackendError) -> None:
         self._origin = origin
+        self._ip = ip
 
     @property
     def connectionString(self) -> str:
@@ -83,6 +112,13 @@ class Hyperdrive:
     @property
     def host(self) -> str:
         return self._origin.host
+
+    @property
+    def ip(self) -> str:
+        """The origin host's address, resolved when the binding opened (for drivers that want an IP literal)."""
+        if isinstance(self._ip, BackendError):
+            raise self._ip
+        return self._ip
 
     @property
     def port(self) -> int:

@@ -12,7 +12,14 @@ class Default(WorkerEntrypoint):
             row = await conn.fetchrow("SELECT current_database() AS db, 40 + $1::int AS answer", 2)
         finally:
             await conn.close()
+        # The same database through the separate fields, with the IP literal some drivers need.
+        by_ip = await asyncpg.connect(host=hd.ip, port=hd.port, user=hd.user, password=hd.password,
+                                      database=hd.database)
+        try:
+            answer = await by_ip.fetchval("SELECT 42")
+        finally:
+            await by_ip.close()
         return Response.json({
-            "db": row["db"], "answer": row["answer"],
-            "host": hd.host, "port": hd.port, "user": hd.user, "database": hd.database,
+            "db": row["db"], "answer": row["answer"], "by_ip": answer,
+            "host": hd.host, "ip": hd.ip, "port": hd.port, "user": hd.user, "database": hd.database,
         })
