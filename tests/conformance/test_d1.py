@@ -566,6 +566,13 @@ async def test_sqlite_rules_for_casts_round_substr_and_text(db: D1Database) -> N
     assert await db.prepare("SELECT n FROM t LIMIT -1").raw() == [[7]]
 
 
+async def test_recursive_cte_has_no_iteration_limit(db: D1Database) -> None:
+    # MariaDB's default max_recursive_iterations (1000) silently cut this to 1001 rows.
+    row = await db.prepare("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000) "
+                           "SELECT count(*) AS n, max(x) AS m FROM c").first()
+    assert row == {"n": 5000, "m": 5000}
+
+
 async def test_what_cannot_be_translated_is_refused_by_name(db: D1Database) -> None:
     await db.exec("CREATE TABLE t (name TEXT, n INTEGER)")
     await db.prepare("INSERT INTO t VALUES ('a', 1), ('b', 5)").run()

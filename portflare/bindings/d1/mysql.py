@@ -39,7 +39,10 @@ from portflare.errors import BackendError
 
 SESSION = ("SET NAMES utf8mb4 COLLATE utf8mb4_bin, "
            "SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', "
-           "time_zone = '+00:00', group_concat_max_len = 4294967295")
+           "time_zone = '+00:00', group_concat_max_len = 4294967295"
+           # MariaDB stops a recursive CTE after 1000 iterations and returns what it has, silently; SQLite has no
+           # such limit. /*M! */ is run by MariaDB only (MySQL 8 has cte_max_recursion_depth, and raises).
+           " /*M!, max_recursive_iterations = 4294967295 */")
 _DUPLICATE = re.compile(r"Duplicate entry .* for key '(?:[^.']*\.)?([^']*)'")
 _NO_TABLE = re.compile(r"Table '(?:[^.']*\.)?([^']*)' doesn't exist")
 _NO_COLUMN = re.compile(r"Unknown column '([^']*)'")
