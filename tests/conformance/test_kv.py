@@ -134,6 +134,9 @@ async def test_keys_as_js_strings(kv: KVNamespace) -> None:
     await kv.put("lone\ud800", "v")  # a JS string's lone surrogate reaches KV as U+FFFD
     assert [k["name"] for k in (await kv.list(prefix="lone"))["keys"]] == ["lone\ufffd"]
     assert await kv.get("lone\ud800") == "v"
+    await kv.put("value", "a\udc00b")  # and so does one in a value, with or without options
+    await kv.put("value2", "a\udc00b", metadata=None)
+    assert await kv.get("value") == await kv.get("value2") == "a\ufffdb"
 
 
 async def test_overwrite_replaces_value_and_metadata(kv: KVNamespace) -> None:
