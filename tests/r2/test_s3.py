@@ -45,8 +45,8 @@ def backend_of(bucket: R2Bucket) -> S3R2Backend:
 
 
 class Calls:
-    """Records the calls made through some methods of a boto3 client (arguments but the body, and the answer or
-    the error), each still sent to the server, or handed to ``around``, which decides what to do with it."""
+    """Records the calls made through some methods of a boto3 client (arguments, a body by its length, and the
+    answer or the error), each still sent to the server, or handed to ``around``, which decides what to do."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, client: Any, *names: str,
                  around: dict[str, Callable[..., Any]] | None = None) -> None:
@@ -59,7 +59,8 @@ class Calls:
     def _recording(self, name: str, real: Callable[..., Any],
                    wrapper: Callable[..., Any] | None) -> Callable[..., Any]:
         def call(**kwargs: Any) -> Any:
-            entry = (name, {k: v for k, v in kwargs.items() if k != "Body"}, [])
+            entry = (name, {k: len(v) if k == "Body" and isinstance(v, (bytes, bytearray)) else v
+                            for k, v in kwargs.items() if k != "Body" or isinstance(v, (bytes, bytearray))}, [])
             self.log.append(entry)
             try:
                 result = wrapper(real, **kwargs) if wrapper is not None else real(**kwargs)
@@ -124,6 +125,32 @@ async def test_a_streamed_put_and_get_hold_a_few_parts_at_most(bucket: R2Bucket,
         digest.update(chunk)
     assert digest.hexdigest() == pattern_md5(total)
     assert peak() < 4 * s3_module.READ_CHUNK  # a chunk at a time
+
+
+async def test_a_stream_of_up_to_two_parts_is_one_put(bucket: R2Bucket, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(s3_module, "PART_SIZE", 5 * MiB)
+    calls = Calls(monkeypatch, backend_of(bucket)._s3, "put_object", "create_multipart_upload", "copy_object")
+    for size in (0, 3 * MiB, 10 * MiB):  # 10 MiB: exactly two parts, known only by reading one chunk ahead
+        obj = await bucket.put(f"s{size}", pattern(size))
+        assert obj is not None and obj.etag == pattern_md5(size)
+    assert [kwargs["Body"] for kwargs, _ in calls.named("put_object")] == [0, 3 * MiB, 10 * MiB]
+    assert calls.names() == ["put_object"] * 3  # no multipart, no metadata copy
+    head = await bucket.head(f"s{10 * MiB}")
+    assert head is not None and head.etag == pattern_md5(10 * MiB)
+
+
+async def test_multipart_parts_are_equal_whatever_the_chunks(bucket: R2Bucket,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """R2's S3 API refuses non-final parts of different sizes: chunks that do not divide the part size are cut."""
+    monkeypatch.setattr(s3_module, "PART_SIZE", 5 * MiB)
+    calls = Calls(monkeypatch, backend_of(bucket)._s3, "upload_part")
+    total = 17 * MiB + 12345
+    obj = await bucket.put("odd", pattern(total, chunk=100_003))
+    assert obj is not None and obj.etag == pattern_md5(total, chunk=100_003)
+    assert [kwargs["Body"] for kwargs, _ in calls.named("upload_part")] == [5 * MiB] * 3 + [2 * MiB + 12345]
+    got = await bucket.get("odd")
+    assert isinstance(got, R2ObjectBody)
+    assert hashlib.md5(await got.bytes()).hexdigest() == pattern_md5(total, chunk=100_003)
 
 
 async def test_a_streamed_multipart_part_is_spooled_not_held(bucket: R2Bucket, monkeypatch: pytest.MonkeyPatch,

@@ -195,33 +195,37 @@ class S3R2Backend:
                           storage_class=new.storage_class)
 
     async def _put_stream(self, new: NewObject, body: HashingStream, guard: dict[str, str]) -> None:
-        """A stream: one PutObject if it ends within one part, else S3 multipart, uploading part N while reading
-        part N+1 (so at most about two parts are in memory); then a self-copy writes the md5/checksums, which
-        are only known at the end, into the metadata."""
-        chunks = aiter(body)
-        data, ended = await _fill(chunks, PART_SIZE)
-        if ended:
+        """A stream. Up to two parts long, it is one PutObject (a multipart upload holds two parts in memory
+        anyway, and would cost three more requests and a copy). Longer, it is an S3 multipart upload of equal
+        parts, part N uploading while part N+1 is read; then a self-copy writes the md5/checksums, known only
+        at the end, into the metadata."""
+        parts = _Parts(aiter(body), PART_SIZE)
+        head = [await parts.next()]
+        if parts.more:
+            head.append(await parts.next())
+        if not parts.more:
+            data = head.pop(0)
+            for part in head:
+                data += part  # grows in place: no third copy
+            head.clear()
             await self._call(self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=data,
                              **put_args(new, final_fields(new, body)), **guard)
             return
-        args = put_args(new, {})
-        created = await self._call(self._s3.create_multipart_upload, Bucket=self._bucket, Key=new.key, **args)
+        created = await self._call(self._s3.create_multipart_upload, Bucket=self._bucket, Key=new.key,
+                                   **put_args(new, {}))
         upload_id = created["UploadId"]
         done: list[dict[str, Any]] = []
         pending: asyncio.Future[Any] | None = None
         try:
-            number = 1
-            while True:
+            number = 0
+            while head or parts.more:
+                data = head.pop(0) if head else await parts.next()  # read while the previous part uploads
+                number += 1
                 if pending is not None:
                     await pending
                 pending = asyncio.ensure_future(self._upload(new.key, upload_id, number, data, done))
-                if ended:
-                    break
-                data, ended = await _fill(chunks, PART_SIZE)
-                if not data:
-                    break
-                number += 1
-            await pending
+            if pending is not None:
+                await pending
             done.sort(key=lambda p: int(p["PartNumber"]))
             completed = await self._call(self._s3.complete_multipart_upload, Bucket=self._bucket, Key=new.key,
                                          UploadId=upload_id, MultipartUpload={"Parts": done}, **guard)
@@ -397,17 +401,40 @@ class S3R2Backend:
         self._s3.close()
 
 
-async def _fill(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes | bytearray, bool]:
-    """Up to about ``size`` bytes from ``chunks``, and whether the stream ended. The chunks are gathered in one
-    growing buffer (a list and a join would hold them twice at the end); S3 takes a bytearray as a body."""
-    buffer = bytearray()
-    while len(buffer) < size:
+class _Parts:
+    """A stream cut into parts of exactly ``size`` bytes, the last one shorter: R2's S3 API, like R2 itself,
+    refuses a multipart upload whose non-final parts differ in size. Each part is one growing buffer (a list
+    and a join would hold it twice); S3 takes a bytearray as a body. ``more``: whether a part follows the one
+    just returned (known by reading one chunk ahead)."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], size: int) -> None:
+        self._chunks = chunks
+        self._size = size
+        self._ahead = b""
+        self._ended = False
+
+    @property
+    def more(self) -> bool:
+        return bool(self._ahead) or not self._ended
+
+    async def next(self) -> bytearray:
+        part = bytearray(self._ahead)
+        self._ahead = b""
+        while len(part) < self._size and not self._ended:
+            part += await self._chunk()
+        if len(part) > self._size:
+            self._ahead = bytes(part[self._size:])  # less than a chunk
+            del part[self._size:]
+        while not self._ahead and not self._ended:
+            self._ahead = await self._chunk()
+        return part
+
+    async def _chunk(self) -> bytes:
         try:
-            chunk = await anext(chunks)
+            return await anext(self._chunks)
         except StopAsyncIteration:
-            return buffer, True
-        buffer += chunk
-    return buffer, False
+            self._ended = True
+            return b""
 
 
 class _S3Body:
