@@ -7,7 +7,7 @@ wrangler ``bucket_name``). The bucket is created if missing.
 How R2's records map onto S3 objects and headers is ``s3records.py``.
 
 boto3 is synchronous: every call runs in this backend's thread pool, and bodies stream chunk by chunk — a
-streamed put larger than one part becomes an S3 multipart upload, so no object is ever held whole; a streamed
+streamed put longer than two parts becomes an S3 multipart upload, so no object is ever held whole; a streamed
 multipart part is spooled to a temporary file past ``SPOOL_MEMORY``.
 """
 
@@ -53,7 +53,7 @@ from portflare.bindings.r2.s3records import (
 )
 from portflare.errors import BackendError
 
-PART_SIZE = 8 * 1024 * 1024  # streamed puts: one S3 part, and the most a put holds in memory before uploading
+PART_SIZE = 8 * 1024 * 1024  # one S3 part of a streamed put, which holds about two in memory
 SPOOL_MEMORY = PART_SIZE  # a streamed multipart part beyond this spools to a temporary file (parts go to 5 GiB)
 COPY_LIMIT = 5 * 1024**3  # the largest object S3's CopyObject copies in one request
 READ_CHUNK = 1024 * 1024
