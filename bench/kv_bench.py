@@ -5,8 +5,11 @@
 For each operation it prints ops/s through ``env.KV`` (validation, options, decoding, backend) and through the
 bare driver, and the ratio of time per op (binding/raw; 1.00 = no overhead). Two raw references for Redis:
 plain ``GET``/``SET`` (the floor) and the same layout by hand (``HMGET``; ``HSET``+``ZADD`` in one
-MULTI/EXEC). SQLite also shows what a thread hop per call would cost. Loopback only; every loop is bounded by
-``--n`` and stops early after ``--max-seconds``.
+MULTI/EXEC); puts also against a one-line Lua ``SET`` through redis-py's ``Script`` (what a script call alone
+costs; the binding's writes are scripts so that value, expiry and index change atomically). SQLite also shows
+what a thread hop per call would cost. Loopback only; every loop is bounded by ``--n`` and stops early after
+``--max-seconds``. The operations run in alternating blocks and each time is the median block, so a burst of
+load from other processes shifts one block, not the ratio.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sqlite3
+import statistics
 import tempfile
 import time
 import uuid
@@ -39,11 +43,11 @@ async def timed(n: int, op: Op, max_seconds: float) -> float:
 
 async def compare(n: int, ops: list[Op], max_seconds: float) -> list[float]:
     """Seconds per op for each of ``ops``, run in alternating blocks so that drift in machine load (noisy on
-    small shared machines) hits all of them alike."""
+    small shared machines) hits all of them alike; the median block counts."""
     for op in ops:
         for i in range(min(n, 200)):
             await op(i)
-    spent = [0.0] * len(ops)
+    blocks: list[list[float]] = [[] for _ in ops]
     done = 0
     deadline = time.perf_counter() + max_seconds * len(ops)
     while done < n and time.perf_counter() < deadline:
@@ -52,9 +56,9 @@ async def compare(n: int, ops: list[Op], max_seconds: float) -> list[float]:
             start = time.perf_counter()
             for i in block:
                 await op(i)
-            spent[index] += time.perf_counter() - start
+            blocks[index].append((time.perf_counter() - start) / len(block))
         done = block.stop
-    return [total / done for total in spent]
+    return [statistics.median(spent) for spent in blocks]
 
 
 def report(name: str, binding: float, raw: float, raw_name: str = "raw") -> None:
@@ -98,6 +102,8 @@ async def bench_redis(n: int, url: str, max_seconds: float) -> None:
     raw = aioredis.Redis.from_url(url)
     own = f"raw:{namespace}"
 
+    lua_set = raw.register_script("return redis.call('SET', KEYS[1], ARGV[1])")
+
     async def hand_put(i: int) -> None:
         async with raw.pipeline(transaction=True) as pipe:
             pipe.hset(f"{own}:v:k{i}", mapping={"v": VALUE, "m": "|"})
@@ -105,9 +111,11 @@ async def bench_redis(n: int, url: str, max_seconds: float) -> None:
             await pipe.execute()
 
     try:
-        put_b, put_set, put_hand = await compare(
-            n, [lambda i: kv.put(f"k{i}", VALUE), lambda i: raw.set(f"{own}:s:k{i}", VALUE), hand_put], max_seconds)
+        put_b, put_set, put_lua, put_hand = await compare(
+            n, [lambda i: kv.put(f"k{i}", VALUE), lambda i: raw.set(f"{own}:s:k{i}", VALUE),
+                lambda i: lua_set(keys=[f"{own}:l:k{i}"], args=[VALUE]), hand_put], max_seconds)
         report("redis put (100 B)", put_b, put_set, "raw SET")
+        report("", put_b, put_lua, "raw Lua SET")
         report("", put_b, put_hand, "raw HSET+ZADD")
         get_b, get_plain, get_hand = await compare(
             n, [lambda i: kv.get(f"k{i}"), lambda i: raw.get(f"{own}:s:k{i}"),

@@ -2,14 +2,17 @@
 
 * fs (embedded backend) versus raw file I/O (write a temp file + ``os.replace``; open + read);
 * s3 (``s3://`` backend) versus the raw boto3 client (``put_object``; ``get_object`` + ``read()``), both on the
-  same moto server on loopback, with the same client configuration.
+  same moto server on loopback, with the same client configuration. A 10 MB value is also put as a stream
+  (64 KiB chunks, size unknown up front), which the binding uploads as S3 multipart in 8 MiB parts, then
+  copies onto itself to record the md5 etag; its references are raw put_object and the same raw multipart.
 
 The binding also computes the MD5 etag (R2's contract: etag = md5 of the content) and, on fs, keeps an index;
 both are part of what is measured. Puts are also compared with "raw+md5", the raw write plus the MD5 any
-R2-compatible store must compute. Prints ms per operation (best of ROUNDS) and the ratios; goals: ≤ 1.3x for
-10 KB, ≤ 1.1x for 10 MB.
+R2-compatible store must compute. Each round runs every operation once in turn (so load from other processes
+hits neighbours alike) and a ratio is taken within the round; printed are the median ratio and, in brackets,
+the middle half of the rounds' ratios. Goals: <= 1.3x for 10 KB, <= 1.1x for 10 MB.
 
-    .venv/bin/python bench/r2_bench.py [ROUNDS]
+    .venv/bin/python bench/r2_bench.py [SCALE]     (rounds x SCALE/10; default 10)
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,24 +33,51 @@ from portflare.backends import BackendTarget
 from portflare.bindings.r2 import open_binding
 from portflare.bindings.r2.binding import R2Bucket
 
-SIZES = {"10 KB": (10 * 1024, 200, 60), "10 MB": (10 * 1024 * 1024, 10, 6)}  # size, fs ops, s3 ops per round
+KB, MB = 1000, 1000 * 1000
+SIZES = {"10 KB": (10 * KB, 400, 120), "10 MB": (10 * MB, 30, 24)}  # size, fs rounds, s3 rounds (x ROUNDS/10)
+STREAM_CHUNK = 64 * 1024
+S3_PART = 8 * 1024 * 1024  # the backend's part size, for the raw multipart reference
+
+Op = Callable[[], Awaitable[Any]]
 
 
-def _timed(fn: Callable[[], Any], n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - start) / n
+def sync(fn: Callable[[], Any]) -> Op:
+    async def call() -> Any:
+        return fn()
+    return call
 
 
-async def _atimed(fn: Callable[[], Awaitable[Any]], n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        await fn()
-    return (time.perf_counter() - start) / n
+async def rounds(ops: dict[str, Op], count: int) -> dict[str, list[float]]:
+    """Seconds each op took, per round; a round runs every op once, one after the other, so a burst of load
+    from other processes lands on neighbours and the within-round ratio stays fair."""
+    for op in ops.values():  # warm up
+        await op()
+    times: dict[str, list[float]] = {name: [] for name in ops}
+    for _ in range(count):
+        for name, op in ops.items():
+            start = time.perf_counter()
+            await op()
+            times[name].append(time.perf_counter() - start)
+    return times
 
 
-async def _binding(bucket: R2Bucket, data: bytes, n: int) -> tuple[float, float]:
+def row(backend: str, label: str, op: str, times: dict[str, list[float]], ours: str, *refs: str) -> None:
+    """The median time, and against each reference the median within-round ratio with its middle half."""
+    line = f"{backend:<4} {label:>6} {op:<10} binding {statistics.median(times[ours]) * 1000:8.3f} ms"
+    for ref in refs:
+        ratios = [a / b for a, b in zip(times[ours], times[ref], strict=True)]
+        low, mid, high = statistics.quantiles(ratios, n=4)
+        line += f"   vs {ref:<13} {mid:5.2f}x ({low:4.2f}-{high:4.2f})"
+    print(line, flush=True)
+
+
+async def chunks(data: bytes) -> AsyncIterator[bytes]:
+    view = memoryview(data)
+    for start in range(0, len(data), STREAM_CHUNK):
+        yield bytes(view[start:start + STREAM_CHUNK])
+
+
+def binding_ops(bucket: R2Bucket, data: bytes) -> dict[str, Op]:
     async def put() -> None:
         await bucket.put("bench", data)
 
@@ -54,74 +85,46 @@ async def _binding(bucket: R2Bucket, data: bytes, n: int) -> tuple[float, float]
         obj: Any = await bucket.get("bench")
         await obj.bytes()
 
-    await put()
-    await get()  # warm up
-    return await _atimed(put, n), await _atimed(get, n)
+    async def put_stream() -> None:
+        await bucket.put("bench-stream", chunks(data))
+
+    return {"put": put, "get": get, "put stream": put_stream}
 
 
-def _raw_fs(root: Path, data: bytes, n: int, with_md5: bool = False) -> tuple[float, float]:
-    target = root / "object"
-
-    def put() -> None:
-        tmp = root / uuid.uuid4().hex
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-        if with_md5:
-            hashlib.md5(data).hexdigest()
-
-    def get() -> None:
-        with open(target, "rb") as f:
-            f.read()
-
-    put()
-    get()
-    return _timed(put, n), _timed(get, n)
-
-
-def _raw_s3(client: Any, bucket: str, data: bytes, n: int, with_md5: bool = False) -> tuple[float, float]:
-    def put() -> None:
-        if with_md5:
-            hashlib.md5(data).hexdigest()
-        client.put_object(Bucket=bucket, Key="bench", Body=data)
-
-    def get() -> None:
-        client.get_object(Bucket=bucket, Key="bench")["Body"].read()
-
-    put()
-    get()
-    return _timed(put, n), _timed(get, n)
-
-
-def _row(backend: str, label: str, op: str, ours: float, raw: float, raw_md5: float | None = None) -> None:
-    extra = "" if raw_md5 is None else (f"   raw+md5 {raw_md5 * 1000:9.3f} ms   ratio {ours / raw_md5:5.2f}x")
-    print(f"{backend:<4} {label:>6} {op:<4} binding {ours * 1000:9.3f} ms   raw {raw * 1000:9.3f} ms   "
-          f"ratio {ours / raw:5.2f}x{extra}")
-
-
-def _best(results: list[tuple[float, float]]) -> tuple[float, float]:
-    return min(r[0] for r in results), min(r[1] for r in results)
-
-
-async def bench_fs(rounds: int) -> None:
+async def bench_fs(scale: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         bucket = await open_binding(BackendTarget(kind="r2", binding="B", resource="bench", state_dir=root))
         raw_root = root / "raw"
         raw_root.mkdir()
+        target = raw_root / "object"
         try:
             for label, (size, n, _) in SIZES.items():
+                n = n * scale // 10
                 data = os.urandom(size)
-                ours = _best([await _binding(bucket, data, n) for _ in range(rounds)])
-                raw = _best([_raw_fs(raw_root, data, n) for _ in range(rounds)])
-                raw_md5 = _best([_raw_fs(raw_root, data, n, with_md5=True) for _ in range(rounds)])
-                _row("fs", label, "put", ours[0], raw[0], raw_md5[0])
-                _row("fs", label, "get", ours[1], raw[1])
+
+                def raw_put(md5: bool = False, data: bytes = data) -> None:
+                    tmp_path = raw_root / uuid.uuid4().hex
+                    with open(tmp_path, "wb") as f:
+                        f.write(data)
+                    os.replace(tmp_path, target)
+                    if md5:
+                        hashlib.md5(data).hexdigest()
+
+                def raw_get() -> None:
+                    with open(target, "rb") as f:
+                        f.read()
+
+                ours = binding_ops(bucket, data)
+                times = await rounds({"put": ours["put"], "raw": sync(raw_put), "raw+md5": sync(lambda: raw_put(True)),
+                                      "get": ours["get"], "raw get": sync(raw_get)}, n)
+                row("fs", label, "put", times, "put", "raw", "raw+md5")
+                row("fs", label, "get", times, "get", "raw get")
         finally:
             await bucket._aclose()
 
 
-async def bench_s3(rounds: int) -> None:
+async def bench_s3(scale: int) -> None:
     from portflare.bindings.r2.s3 import S3R2Backend
     from tests.s3server import moto_server, with_bucket
 
@@ -130,26 +133,52 @@ async def bench_s3(rounds: int) -> None:
         bucket = await open_binding(BackendTarget(kind="r2", binding="B", resource=name, state_dir=Path("."),
                                                   url=with_bucket(url, name)))
         raw = S3R2Backend.from_url(with_bucket(url, f"{name}-raw"))  # the same client configuration
-        client = raw._s3
-        client.create_bucket(Bucket=f"{name}-raw")
+        client, raw_bucket = raw._s3, f"{name}-raw"
+        client.create_bucket(Bucket=raw_bucket)
         try:
             for label, (size, _, n) in SIZES.items():
+                n = n * scale // 10
                 data = os.urandom(size)
-                ours = _best([await _binding(bucket, data, n) for _ in range(rounds)])
-                base = _best([_raw_s3(client, f"{name}-raw", data, n) for _ in range(rounds)])
-                base_md5 = _best([_raw_s3(client, f"{name}-raw", data, n, with_md5=True) for _ in range(rounds)])
-                _row("s3", label, "put", ours[0], base[0], base_md5[0])
-                _row("s3", label, "get", ours[1], base[1])
+
+                def raw_put(md5: bool = False, data: bytes = data) -> None:
+                    if md5:
+                        hashlib.md5(data).hexdigest()
+                    client.put_object(Bucket=raw_bucket, Key="bench", Body=data)
+
+                def raw_get() -> None:
+                    client.get_object(Bucket=raw_bucket, Key="bench")["Body"].read()
+
+                def raw_multipart(data: bytes = data) -> None:
+                    upload = client.create_multipart_upload(Bucket=raw_bucket, Key="bench-mp")["UploadId"]
+                    parts = []
+                    for number, start in enumerate(range(0, len(data), S3_PART), 1):
+                        answer = client.upload_part(Bucket=raw_bucket, Key="bench-mp", UploadId=upload,
+                                                    PartNumber=number, Body=data[start:start + S3_PART])
+                        parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+                    client.complete_multipart_upload(Bucket=raw_bucket, Key="bench-mp", UploadId=upload,
+                                                     MultipartUpload={"Parts": parts})
+
+                ours = binding_ops(bucket, data)
+                ops = {"put": ours["put"], "raw": sync(raw_put), "raw+md5": sync(lambda: raw_put(True)),
+                       "get": ours["get"], "raw get": sync(raw_get)}
+                if size > S3_PART:
+                    ops |= {"put stream": ours["put stream"], "raw multipart": sync(raw_multipart)}
+                times = await rounds(ops, n)
+                row("s3", label, "put", times, "put", "raw", "raw+md5")
+                row("s3", label, "get", times, "get", "raw get")
+                if size > S3_PART:
+                    row("s3", label, "put stream", times, "put stream", "raw", "raw+md5", "raw multipart")
         finally:
+            await bucket._backend.clear()  # type: ignore[attr-defined]
             await bucket._aclose()
             await raw.close()
 
 
-async def main(rounds: int) -> None:
-    await bench_fs(rounds)
-    await bench_s3(rounds)
+async def main(scale: int) -> None:
+    await bench_fs(scale)
+    await bench_s3(scale)
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.s3server
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 3))
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10))

@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import NoReturn
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -34,14 +37,17 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-def require_service(name: str, host: str, port: int) -> None:
-    """Skip (locally) or fail (CI=true) when a service the test needs is not listening."""
-    if port_open(host, port):
-        return
-    message = f"{name} is not reachable on {host}:{port}; start it to run this test"
+def missing_service(message: str) -> NoReturn:
+    """Skip the test (locally) or fail it (CI=true): a service it needs is not there."""
     if IN_CI:
         pytest.fail(f"{message} (CI=true: a missing service is a failure)")
     pytest.skip(message)
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip (locally) or fail (CI=true) when a service the test needs is not listening."""
+    if not port_open(host, port):
+        missing_service(f"{name} is not reachable on {host}:{port}; start it to run this test")
 
 
 def free_port() -> int:
@@ -50,22 +56,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[str]:
-    """An S3 endpoint URL: ``PORTFLARE_TEST_S3_URL`` if set, else moto's server started on a loopback port."""
-    from tests.s3server import moto_server
-
-    given = os.environ.get("PORTFLARE_TEST_S3_URL")
+@contextmanager
+def s3_endpoint(environ: Mapping[str, str]) -> Iterator[str]:
+    """An S3 endpoint URL for the duration: ``PORTFLARE_TEST_S3_URL`` if set (it must answer), else moto's
+    server started on a loopback port (see tests/s3server.py for why moto)."""
+    given = environ.get("PORTFLARE_TEST_S3_URL")
     if given:
+        parts = urlsplit(given)
+        secure = "secure=false" not in parts.query.lower()
+        require_service("the S3 server of PORTFLARE_TEST_S3_URL", parts.hostname or "127.0.0.1",
+                        parts.port or (443 if secure else 80))
         yield given
         return
+    from tests.s3server import moto_server
+
     server = moto_server()
     try:
         url = server.__enter__()
     except (RuntimeError, OSError) as exc:
-        message = f"cannot start moto's S3 server ({exc}); pip install 'moto[server]' or set PORTFLARE_TEST_S3_URL"
-        if IN_CI:
-            pytest.fail(f"{message} (CI=true: a missing service is a failure)")
-        pytest.skip(message)
-    yield url
-    server.__exit__(None, None, None)
+        missing_service(f"cannot start moto's S3 server ({exc}); pip install 'moto[server]' "
+                        "or set PORTFLARE_TEST_S3_URL")
+    try:
+        yield url
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """One S3 endpoint for the whole run (see ``s3_endpoint``)."""
+    with s3_endpoint(os.environ) as url:
+        yield url

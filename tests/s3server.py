@@ -1,7 +1,9 @@
 """A real S3 server for the R2 tests and bench: moto's server in a subprocess on 127.0.0.1:<free port>.
 
-``PORTFLARE_TEST_S3_URL`` (e.g. ``s3://minio:minio123@127.0.0.1:9000/?secure=false``) points the tests at a
-running server instead. Locally a server that cannot start skips the S3 tests; under ``CI=true`` it fails.
+moto, not MinIO: no MinIO server can be installed from the package registries this project reaches (PyPI, npm
+and Debian have only MinIO client SDKs). ``PORTFLARE_TEST_S3_URL`` (e.g.
+``s3://minio:minio123@127.0.0.1:9000/?secure=false``) points the tests at a running server instead. Locally a
+server that cannot start (or does not answer) skips the S3 tests; under ``CI=true`` it fails them.
 """
 
 from __future__ import annotations

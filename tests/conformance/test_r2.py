@@ -22,6 +22,7 @@ from portflare.bindings.r2.binding import R2Bucket
 from portflare.bindings.r2.fs import FsR2Backend
 from portflare.bindings.r2.objects import R2Object, R2ObjectBody
 from portflare.errors import JsException, JsRangeError, JsTypeError
+from tests.conftest import Clock
 from tests.s3server import with_bucket
 
 MiB = 1024 * 1024
@@ -543,6 +544,23 @@ async def test_multipart_happy_path(bucket: R2Bucket) -> None:
     assert got.etag == expected_etag
     with pytest.raises(JsException, match=r"uploadPart: The specified multipart upload does not exist. \(10024\)"):
         await upload.uploadPart(3, b"more")  # completed
+
+
+async def test_multipart_object_is_uploaded_when_completed(bucket: R2Bucket) -> None:
+    clock = Clock()
+    bucket._clock = clock
+    clock.now = 1_700_000_000.125
+    upload = await bucket.createMultipartUpload("mp-time", customMetadata={"a": "b"})
+    part = await upload.uploadPart(1, b"only part")
+    clock.now = 1_700_000_100.5  # as in Miniflare: the object's upload time is its completion's
+    obj = await upload.complete([part])
+    completed = dt.datetime.fromtimestamp(1_700_000_100.5, tz=dt.UTC)
+    assert obj.uploaded == completed
+    head = await bucket.head("mp-time")
+    etag = hashlib.md5(bytes.fromhex(part["etag"])).hexdigest() + "-1"
+    assert head is not None and head.uploaded == completed and head.etag == obj.etag == etag
+    assert head.customMetadata == {"a": "b"}
+    assert [(o.key, o.uploaded) for o in (await bucket.list()).objects] == [("mp-time", completed)]
 
 
 async def test_multipart_errors(bucket: R2Bucket) -> None:

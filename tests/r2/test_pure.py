@@ -16,6 +16,7 @@ from portflare.bindings.r2.conditional import (
     Etag,
     RangeSpec,
     holds,
+    http_range,
     parse_conditional,
     parse_range,
     resolve_range,
@@ -164,3 +165,17 @@ def test_cursor_round_trip(last: str, is_prefix: bool) -> None:
 def test_bad_cursor() -> None:
     with pytest.raises(JsException, match="Invalid cursor"):
         v.decode_cursor("_w==")  # not UTF-8
+
+
+@pytest.mark.parametrize(("spec", "header"), [
+    (None, None),
+    (RangeSpec(offset=0), None),  # the whole object
+    (RangeSpec(offset=10), "bytes=10-"),
+    (RangeSpec(offset=10, length=5), "bytes=10-14"),
+    (RangeSpec(length=5), "bytes=0-4"),
+    (RangeSpec(offset=3, length=0), None),  # HTTP cannot ask for nothing: resolved once the size is known
+    (RangeSpec(suffix=7), "bytes=-7"),
+    (RangeSpec(suffix=0), None),  # R2's error needs the object first
+])
+def test_http_range_asks_for_the_range_up_front(spec: RangeSpec | None, header: str | None) -> None:
+    assert http_range(spec) == header

@@ -193,6 +193,15 @@ class KVNamespace:
     async def put(self, key: Any, value: Any, options: Any = None, **kwargs: Any) -> None:
         """Checks run in Cloudflare's order (runtime first, then the KV service), and all of them before
         anything is stored: bad input stores nothing."""
+        if options is None and not kwargs and type(key) is str and type(value) is str:  # the common case
+            key = v.validate_key("PUT", key)
+            try:
+                data = value.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate
+                data = v.usv(value).encode("utf-8")
+            v.check_value_size(len(data))
+            await self._backend.put(key, data, None, None)
+            return
         opts = options_from(options, kwargs)
         for name in ("expiration", "expirationTtl"):
             v.int_option(opts, name)

@@ -99,11 +99,12 @@ class R2Backend(Protocol):
 
     async def head(self, key: str) -> ObjectMeta | None: ...
 
-    async def get(self, key: str, plan: ReadPlan) -> Read | None:
+    async def get(self, key: str, plan: ReadPlan, range_header: str | None = None) -> Read | None:
         """The object under ``key`` (None if missing) read as ``plan`` decides once the backend has its metadata:
         ``plan(meta)`` returns the ``(offset, length)`` to read (within the object) or None to read nothing (a
         failed ``onlyIf``); if it raises (an unsatisfiable range) nothing is read. The body is exactly the
-        version ``meta`` describes, streamed."""
+        version ``meta`` describes, streamed. ``range_header`` (``bytes=...``), when given, is the range the
+        plan will most likely ask for: a remote store may request it up front, to read in one request."""
         ...
 
     async def put(self, new: NewObject, body: HashingStream, condition: Condition | None) -> ObjectMeta | None:

@@ -12,7 +12,7 @@ from portflare.api.headers import Headers
 from portflare.bindings.options import options_from as _options_from
 from portflare.bindings.r2 import validate as v
 from portflare.bindings.r2.base import NewObject, ObjectMeta, PartInfo, R2Backend
-from portflare.bindings.r2.conditional import holds, parse_conditional, parse_range, resolve_range
+from portflare.bindings.r2.conditional import holds, http_range, parse_conditional, parse_range, resolve_range
 from portflare.bindings.r2.objects import R2Body, R2Checksums, R2Object, R2ObjectBody
 from portflare.bindings.r2.streams import Hashing, source_of
 from portflare.errors import JsException, JsRangeError
@@ -66,7 +66,7 @@ class R2Bucket:
                 return None  # a failed onlyIf: the object's metadata without a body
             return resolve_range(spec, meta.size)
 
-        found = await self._backend.get(key, plan)
+        found = await self._backend.get(key, plan, http_range(spec))
         if found is None:
             return None
         if found.span is None or found.body is None:

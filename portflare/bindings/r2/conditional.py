@@ -185,3 +185,17 @@ def resolve_range(spec: RangeSpec | None, size: int) -> tuple[int, int]:
         raise v.r2_error("get", v.INVALID_RANGE)
     length = size - offset if spec.length is None else min(spec.length, size - offset)
     return offset, length
+
+
+def http_range(spec: RangeSpec | None) -> str | None:
+    """The ``Range`` header asking a store for ``spec`` before the size is known, or None for the whole object
+    (or a range only the size can settle: zero length, a zero suffix). The answer must still go through
+    ``resolve_range`` once the size is known: R2 and HTTP differ at the edges."""
+    if spec is None:
+        return None
+    if spec.suffix is not None:
+        return f"bytes=-{spec.suffix}" if spec.suffix > 0 else None
+    offset = spec.offset or 0
+    if spec.length is None:
+        return f"bytes={offset}-" if offset else None
+    return f"bytes={offset}-{offset + spec.length - 1}" if spec.length > 0 else None

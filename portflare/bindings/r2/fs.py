@@ -176,7 +176,7 @@ class FsR2Backend:
     async def head(self, key: str) -> ObjectMeta | None:
         return self._current(key)
 
-    async def get(self, key: str, plan: ReadPlan) -> Read | None:
+    async def get(self, key: str, plan: ReadPlan, range_header: str | None = None) -> Read | None:
         missing: FileNotFoundError | None = None
         for _ in range(READ_ATTEMPTS):
             meta = self._current(key)

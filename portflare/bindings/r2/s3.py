@@ -4,26 +4,24 @@ URL: ``s3://ACCESS_KEY:SECRET@host:port/bucket?region=us-east-1&secure=false`` (
 ``secure`` defaults to true; no host means AWS; no credentials means boto3's usual chain; no bucket means the
 wrangler ``bucket_name``). The bucket is created if missing.
 
-What S3 cannot hold natively (R2's version, upload time in ms, md5/sha checksums, storage class, case-sensitive
-custom metadata) travels in one user-metadata header, ``x-amz-meta-r2`` (percent-encoded JSON); HTTP metadata is
-also set as the native Content-Type, Cache-Control, ... so other S3 clients see it. Objects written by other
-tools read as R2 objects too (etag from the S3 ETag, custom metadata from their ``x-amz-meta-*``).
+How R2's records map onto S3 objects and headers is ``s3records.py``.
 
 boto3 is synchronous: every call runs in this backend's thread pool, and bodies stream chunk by chunk — a
-streamed put larger than one part becomes an S3 multipart upload, so no object is ever held whole.
+streamed put longer than two parts becomes an S3 multipart upload, so no object is ever held whole; a streamed
+multipart part is spooled to a temporary file past ``SPOOL_MEMORY``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
+import dataclasses
 import functools
-import json
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
 from botocore.config import Config
@@ -42,74 +40,25 @@ from portflare.bindings.r2.base import (
     ReadPlan,
     Upload,
 )
+from portflare.bindings.r2.s3records import (
+    CHANGED,
+    MISSING,
+    error_code,
+    final_fields,
+    map_s3_errors,
+    object_meta,
+    put_args,
+    record_args,
+    served_span,
+)
 from portflare.errors import BackendError
 
-PART_SIZE = 8 * 1024 * 1024  # streamed puts: one S3 part, and the most a put holds in memory before uploading
+PART_SIZE = 8 * 1024 * 1024  # one S3 part of a streamed put, which holds about two in memory
+SPOOL_MEMORY = PART_SIZE  # a streamed multipart part beyond this spools to a temporary file (parts go to 5 GiB)
+COPY_LIMIT = 5 * 1024**3  # the largest object S3's CopyObject copies in one request
 READ_CHUNK = 1024 * 1024
 READ_ATTEMPTS = 5  # a ranged get racing with writers of the same key starts over at most this often
 THREADS = 16
-META = "r2"  # the user-metadata key holding R2's own fields
-_NATIVE = {"contentType": "ContentType", "contentLanguage": "ContentLanguage",
-           "contentDisposition": "ContentDisposition", "contentEncoding": "ContentEncoding",
-           "cacheControl": "CacheControl"}
-_MISSING = ("404", "NoSuchKey", "NotFound")
-_CHANGED = ("412", "PreconditionFailed")
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-@contextlib.contextmanager
-def map_s3_errors(op: str) -> Iterator[None]:
-    """Translate driver errors at the edge: R2's wording where S3 has a counterpart, else R2's internal error
-    with the S3 error chained (logged by the runtime, never swallowed)."""
-    try:
-        yield
-    except ClientError as exc:
-        code = _code(exc)
-        known = {"NoSuchUpload": v.NO_SUCH_UPLOAD, "InvalidPart": v.INVALID_PART,
-                 "InvalidPartOrder": v.INVALID_PART, "EntityTooSmall": v.ENTITY_TOO_SMALL,
-                 "EntityTooLarge": v.ENTITY_TOO_LARGE, "MetadataTooLarge": v.METADATA_TOO_LARGE,
-                 "KeyTooLongError": v.INVALID_OBJECT_NAME, "InvalidRange": v.INVALID_RANGE}
-        raise v.r2_error(op, known.get(code, v.INTERNAL_ERROR)) from exc
-    except BotoCoreError as exc:
-        raise v.r2_error(op, v.INTERNAL_ERROR) from exc
-
-
-def _encode_meta(fields: dict[str, Any]) -> dict[str, str]:
-    text = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
-    return {META: quote(text, safe="{}[]\":,@/+=-_.~ ")}
-
-
-def _put_args(new: NewObject, extra: dict[str, Any]) -> dict[str, Any]:
-    args: dict[str, Any] = {native: new.http_metadata[name] for name, native in _NATIVE.items()
-                            if name in new.http_metadata}
-    if "cacheExpiry" in new.http_metadata:
-        args["Expires"] = dt.datetime.fromtimestamp(int(new.http_metadata["cacheExpiry"]) / 1000, tz=dt.UTC)
-    fields = {"v": new.version, "h": new.http_metadata, "m": new.custom_metadata, "s": new.storage_class, **extra}
-    args["Metadata"] = _encode_meta(fields)
-    return args
-
-
-def _meta(key: str, head: dict[str, Any]) -> ObjectMeta:
-    raw_etag = str(head.get("ETag", '""'))
-    modified = head.get("LastModified")
-    modified_ms = int(modified.timestamp() * 1000) if isinstance(modified, dt.datetime) else 0
-    user: dict[str, str] = dict(head.get("Metadata") or {})
-    encoded = user.pop(META, None)
-    if encoded is None:  # written by another S3 client
-        http = {name: str(head[native]) for name, native in _NATIVE.items() if head.get(native)}
-        return ObjectMeta(key=key, version=str(head.get("VersionId") or raw_etag.strip('"')),
-                          size=int(head.get("ContentLength", 0)), etag=raw_etag.strip('"'), uploaded_ms=modified_ms,
-                          http_metadata=http, custom_metadata=user, token=raw_etag)
-    fields = json.loads(unquote(encoded))
-    return ObjectMeta(key=key, version=fields["v"], size=int(head.get("ContentLength", 0)),
-                      etag=fields.get("e") or raw_etag.strip('"'), uploaded_ms=int(fields.get("u") or modified_ms),
-                      http_metadata=fields.get("h", {}), custom_metadata=fields.get("m", {}),
-                      checksums=fields.get("c", {}), storage_class=fields.get("s", "Standard"), token=raw_etag)
-
-
 class S3R2Backend:
     def __init__(self, client: Any, bucket: str, *, threads: int = THREADS) -> None:
         self._s3 = client
@@ -153,7 +102,7 @@ class S3R2Backend:
             await self._call(self._s3.head_bucket, Bucket=self._bucket)
             return
         except ClientError as exc:
-            if _code(exc) not in _MISSING and _code(exc) != "NoSuchBucket":
+            if error_code(exc) not in MISSING and error_code(exc) != "NoSuchBucket":
                 raise BackendError(f"S3 bucket {self._bucket}: {exc}") from exc
         except BotoCoreError as exc:
             raise BackendError(f"S3 bucket {self._bucket}: {exc}") from exc
@@ -164,31 +113,37 @@ class S3R2Backend:
         try:
             await self._call(self._s3.create_bucket, **args)
         except ClientError as exc:
-            if _code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            if error_code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise BackendError(f"S3 bucket {self._bucket}: {exc}") from exc
 
     # -- objects ------------------------------------------------------------------------------------------
     async def head(self, key: str, op: str = "head") -> ObjectMeta | None:
         with map_s3_errors(op):
             try:
-                return _meta(key, await self._call(self._s3.head_object, Bucket=self._bucket, Key=key))
+                return object_meta(key, await self._call(self._s3.head_object, Bucket=self._bucket, Key=key))
             except ClientError as exc:
-                if _code(exc) in _MISSING:
+                if error_code(exc) in MISSING:
                     return None
                 raise
 
-    async def get(self, key: str, plan: ReadPlan) -> Read | None:
-        # One GetObject serves the usual whole-object read; a range needs the size first, so it is a second,
-        # ranged request pinned to the same version with If-Match.
+    async def get(self, key: str, plan: ReadPlan, range_header: str | None = None) -> Read | None:
+        # One GetObject, asking for ``range_header`` when the Worker wants a range: its answer carries the size
+        # (Content-Range), so the plan can be checked against what came back. Only when S3 served something
+        # else (an unsatisfiable or zero-length range, a store that ignores Range) is there a second request,
+        # pinned to the same version with If-Match.
         with map_s3_errors("get"):
             for _ in range(READ_ATTEMPTS):
+                args = {} if range_header is None else {"Range": range_header}
                 try:
-                    response = await self._call(self._s3.get_object, Bucket=self._bucket, Key=key)
+                    response = await self._call(self._s3.get_object, Bucket=self._bucket, Key=key, **args)
                 except ClientError as exc:
-                    if _code(exc) in _MISSING:
+                    if error_code(exc) in MISSING:
                         return None
+                    if range_header is not None and error_code(exc) == "InvalidRange":
+                        range_header = None  # let the plan see the size and answer as R2 does
+                        continue
                     raise
-                meta = _meta(key, response)
+                meta = object_meta(key, response)
                 body = response["Body"]
                 try:
                     span = plan(meta)
@@ -198,8 +153,8 @@ class S3R2Backend:
                 if span is None:
                     body.close()
                     return Read(meta, None, None)
-                if span == (0, meta.size):
-                    return Read(meta, span, self._stream(body))
+                if span == served_span(response, meta.size):
+                    return Read(meta, span, _S3Body(self._call, body))
                 body.close()
                 offset, length = span
                 if length == 0:
@@ -208,22 +163,11 @@ class S3R2Backend:
                     ranged = await self._call(self._s3.get_object, Bucket=self._bucket, Key=key, IfMatch=meta.token,
                                               Range=f"bytes={offset}-{offset + length - 1}")
                 except ClientError as exc:
-                    if _code(exc) in _MISSING + _CHANGED:
+                    if error_code(exc) in MISSING + CHANGED:
                         continue  # replaced or deleted between the two requests: start over
                     raise
-                return Read(meta, span, self._stream(ranged["Body"]))
+                return Read(meta, span, _S3Body(self._call, ranged["Body"]))
         raise v.r2_error("get", v.INTERNAL_ERROR)  # the object kept changing under us
-
-    async def _stream(self, body: Any) -> AsyncIterator[bytes]:
-        try:
-            while True:
-                with map_s3_errors("get"):
-                    chunk = await self._call(body.read, amt=READ_CHUNK)
-                if not chunk:
-                    return
-                yield chunk
-        finally:
-            body.close()
 
     async def put(self, new: NewObject, body: HashingStream, condition: Condition | None) -> ObjectMeta | None:
         guard: dict[str, str] = {}
@@ -233,18 +177,16 @@ class S3R2Backend:
                 return None
             # Where the store supports conditional writes, nobody may slip in between the check and the write.
             guard = {"IfMatch": current.token} if current is not None else {"IfNoneMatch": "*"}
-        chunks = aiter(body)
-        # A value already in memory goes up in one PutObject; a stream, part by part once it outgrows one part.
-        first, ended = await _fill(chunks, PART_SIZE if body.length is None else body.length + 1)
         with map_s3_errors("put"):
             try:
-                if ended:
-                    await self._call(self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=first,
-                                     **_put_args(new, _final(new, body)), **guard)
+                if body.length is not None:  # a value already in memory: one PutObject (one chunk: no copy)
+                    data = b"".join([chunk async for chunk in body])
+                    await self._call(self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=data,
+                                     **put_args(new, final_fields(new, body)), **guard)
                 else:
-                    await self._put_multipart(new, body, chunks, first, guard)
+                    await self._put_stream(new, body, guard)
             except ClientError as exc:
-                if condition is not None and _code(exc) in _CHANGED:
+                if condition is not None and error_code(exc) in CHANGED:
                     return None
                 raise
         return ObjectMeta(key=new.key, version=new.version, size=body.size, etag=body.md5_hex,
@@ -252,31 +194,41 @@ class S3R2Backend:
                           custom_metadata=new.custom_metadata, checksums=body.checksums,
                           storage_class=new.storage_class)
 
-    async def _put_multipart(self, new: NewObject, body: HashingStream, chunks: AsyncIterator[bytes],
-                             first: bytes, guard: dict[str, str]) -> None:
-        """A streamed put larger than one part: S3 multipart, uploading part N while reading part N+1; then a
-        self-copy writes the md5/checksums that are only known at the end into the metadata."""
-        args = _put_args(new, {})
-        created = await self._call(self._s3.create_multipart_upload, Bucket=self._bucket, Key=new.key, **args)
+    async def _put_stream(self, new: NewObject, body: HashingStream, guard: dict[str, str]) -> None:
+        """A stream. Up to two parts long, it is one PutObject (a multipart upload holds two parts in memory
+        anyway, and would cost three more requests and a copy). Longer, it is an S3 multipart upload of equal
+        parts, part N uploading while part N+1 is read; then a self-copy writes the md5/checksums, known only
+        at the end, into the metadata."""
+        parts = _Parts(aiter(body), PART_SIZE)
+        head = [await parts.next()]
+        if parts.more:
+            head.append(await parts.next())
+        if not parts.more:
+            data = head.pop(0)
+            for part in head:
+                data += part  # grows in place: no third copy
+            head.clear()
+            await self._call(self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=data,
+                             **put_args(new, final_fields(new, body)), **guard)
+            return
+        created = await self._call(self._s3.create_multipart_upload, Bucket=self._bucket, Key=new.key,
+                                   **put_args(new, {}))
         upload_id = created["UploadId"]
         done: list[dict[str, Any]] = []
         pending: asyncio.Future[Any] | None = None
         try:
-            data, number, ended = first, 1, False
-            while True:
+            number = 0
+            while head or parts.more:
+                data = head.pop(0) if head else await parts.next()  # read while the previous part uploads
+                number += 1
                 if pending is not None:
                     await pending
                 pending = asyncio.ensure_future(self._upload(new.key, upload_id, number, data, done))
-                if ended:
-                    break
-                data, ended = await _fill(chunks, PART_SIZE)
-                if not data:
-                    break
-                number += 1
-            await pending
+            if pending is not None:
+                await pending
             done.sort(key=lambda p: int(p["PartNumber"]))
-            await self._call(self._s3.complete_multipart_upload, Bucket=self._bucket, Key=new.key,
-                             UploadId=upload_id, MultipartUpload={"Parts": done}, **guard)
+            completed = await self._call(self._s3.complete_multipart_upload, Bucket=self._bucket, Key=new.key,
+                                         UploadId=upload_id, MultipartUpload={"Parts": done}, **guard)
         except BaseException:
             if pending is not None and not pending.done():
                 pending.cancel()
@@ -284,10 +236,24 @@ class S3R2Backend:
                 await self._call(self._s3.abort_multipart_upload, Bucket=self._bucket, Key=new.key,
                                  UploadId=upload_id)
             raise
-        await self._call(self._s3.copy_object, Bucket=self._bucket, Key=new.key, MetadataDirective="REPLACE",
-                         CopySource={"Bucket": self._bucket, "Key": new.key}, **_put_args(new, _final(new, body)))
+        await self._stamp(new.key, completed["ETag"], put_args(new, final_fields(new, body)))
 
-    async def _upload(self, key: str, upload_id: str, number: int, data: bytes, done: list[dict[str, Any]]) -> None:
+    async def _stamp(self, key: str, token: str, args: dict[str, Any]) -> None:
+        """Rewrite the metadata of the object we just completed (S3 ETag ``token``) by copying it onto itself:
+        S3 takes no metadata when a multipart upload completes, and ours is known only then.
+
+        ``CopySourceIfMatch``: if another writer replaced the object between our completion and this copy, S3
+        answers 412 and their object keeps its own metadata; ours was simply superseded by a later write (and
+        one deleted in between stays deleted)."""
+        try:
+            await self._call(self._s3.copy_object, Bucket=self._bucket, Key=key, MetadataDirective="REPLACE",
+                             CopySource={"Bucket": self._bucket, "Key": key}, CopySourceIfMatch=token, **args)
+        except ClientError as exc:
+            if error_code(exc) not in CHANGED + MISSING:
+                raise
+
+    async def _upload(self, key: str, upload_id: str, number: int, data: bytes | bytearray,
+                      done: list[dict[str, Any]]) -> None:
         response = await self._call(self._s3.upload_part, Bucket=self._bucket, Key=key, UploadId=upload_id,
                                     PartNumber=number, Body=data)
         done.append({"PartNumber": number, "ETag": response["ETag"]})
@@ -321,7 +287,7 @@ class S3R2Backend:
     async def create_multipart(self, new: NewObject) -> str:
         with map_s3_errors("createMultipartUpload"):
             created = await self._call(self._s3.create_multipart_upload, Bucket=self._bucket, Key=new.key,
-                                       **_put_args(new, {}))
+                                       **put_args(new, {}))
         return str(created["UploadId"])
 
     async def upload_part(self, key: str, upload_id: str, part_number: int, body: HashingStream) -> PartInfo | None:
@@ -329,16 +295,25 @@ class S3R2Backend:
         # for a finished upload with a 500 rather than NoSuchUpload).
         if not await self._upload_exists(key, upload_id, "uploadPart"):
             return None
-        # S3 needs a part's length up front, so one part is gathered in memory (R2 parts are usually 5-100 MiB).
-        data = b"".join([chunk async for chunk in body])
-        with map_s3_errors("uploadPart"):
-            try:
-                await self._call(self._s3.upload_part, Bucket=self._bucket, Key=key, UploadId=upload_id,
-                                 PartNumber=part_number, Body=data)
-            except ClientError as exc:
-                if _code(exc) in ("NoSuchUpload", *_MISSING):
-                    return None
-                raise
+        # S3 needs a part's length before its bytes. A value already in memory goes as it is; a stream is
+        # spooled, to a temporary file past SPOOL_MEMORY (an R2 part may be 5 GiB). Writes to the spool happen
+        # on the loop: local page-cache writes cost less than a thread hop per chunk (as in the fs backend).
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
+            if body.length is not None:
+                data: bytes | tempfile.SpooledTemporaryFile[bytes] = b"".join([chunk async for chunk in body])
+            else:
+                async for chunk in body:
+                    spool.write(chunk)
+                spool.seek(0)
+                data = spool
+            with map_s3_errors("uploadPart"):
+                try:
+                    await self._call(self._s3.upload_part, Bucket=self._bucket, Key=key, UploadId=upload_id,
+                                     PartNumber=part_number, Body=data, ContentLength=body.size)
+                except ClientError as exc:
+                    if error_code(exc) in ("NoSuchUpload", *MISSING):
+                        return None
+                    raise
         return PartInfo(part_number, body.md5_hex, body.size)
 
     async def _upload_exists(self, key: str, upload_id: str, op: str) -> bool:
@@ -365,7 +340,7 @@ class S3R2Backend:
                     response = await self._call(self._s3.list_parts, Bucket=self._bucket, Key=key,
                                                 UploadId=upload_id, PartNumberMarker=marker)
                 except ClientError as exc:
-                    if _code(exc) in ("NoSuchUpload", *_MISSING):
+                    if error_code(exc) in ("NoSuchUpload", *MISSING):
                         return None
                     raise
                 for part in response.get("Parts") or ():
@@ -377,14 +352,22 @@ class S3R2Backend:
 
     async def complete_multipart(self, upload: Upload, parts: Sequence[PartInfo], etag: str,
                                  uploaded_ms: int) -> ObjectMeta:
-        with map_s3_errors("completeMultipartUpload"):
-            await self._call(self._s3.complete_multipart_upload, Bucket=self._bucket, Key=upload.key,
-                             UploadId=upload.upload_id, MultipartUpload={
-                                 "Parts": [{"PartNumber": p.part_number, "ETag": f'"{p.etag}"'} for p in parts]})
-        meta = await self.head(upload.key, "completeMultipartUpload")
+        op = "completeMultipartUpload"
+        with map_s3_errors(op):
+            completed = await self._call(self._s3.complete_multipart_upload, Bucket=self._bucket, Key=upload.key,
+                                         UploadId=upload.upload_id, MultipartUpload={
+                                             "Parts": [{"PartNumber": p.part_number, "ETag": f'"{p.etag}"'}
+                                                       for p in parts]})
+        meta = await self.head(upload.key, op)  # the metadata given at creation
         if meta is None:  # deleted the instant it appeared
-            raise v.r2_error("completeMultipartUpload", v.INTERNAL_ERROR)
-        return meta
+            raise v.r2_error(op, v.INTERNAL_ERROR)
+        if meta.token != completed["ETag"] or meta.size > COPY_LIMIT:
+            return meta  # replaced already; or too large to copy: S3's Last-Modified stands for the upload time
+        with map_s3_errors(op):
+            await self._stamp(upload.key, meta.token, record_args(meta.http_metadata, {
+                "v": meta.version, "h": meta.http_metadata, "m": meta.custom_metadata, "s": meta.storage_class,
+                "u": uploaded_ms, "e": etag}))
+        return dataclasses.replace(meta, uploaded_ms=uploaded_ms, etag=etag)
 
     async def abort_multipart(self, key: str, upload_id: str) -> bool:
         # S3's abort is idempotent on some stores; R2 reports an unknown upload, so look first.
@@ -394,7 +377,7 @@ class S3R2Backend:
             try:
                 await self._call(self._s3.abort_multipart_upload, Bucket=self._bucket, Key=key, UploadId=upload_id)
             except ClientError as exc:
-                if _code(exc) in ("NoSuchUpload", *_MISSING):
+                if error_code(exc) in ("NoSuchUpload", *MISSING):
                     return False
                 raise
         return True
@@ -418,22 +401,75 @@ class S3R2Backend:
         self._s3.close()
 
 
-def _final(new: NewObject, body: HashingStream) -> dict[str, Any]:
-    return {"u": new.uploaded_ms, "e": body.md5_hex, "c": body.checksums}
+class _Parts:
+    """A stream cut into parts of exactly ``size`` bytes, the last one shorter: R2's S3 API, like R2 itself,
+    refuses a multipart upload whose non-final parts differ in size. Each part is one growing buffer (a list
+    and a join would hold it twice); S3 takes a bytearray as a body. ``more``: whether a part follows the one
+    just returned (known by reading one chunk ahead)."""
 
+    def __init__(self, chunks: AsyncIterator[bytes], size: int) -> None:
+        self._chunks = chunks
+        self._size = size
+        self._ahead = b""
+        self._ended = False
 
-async def _fill(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, bool]:
-    """Up to about ``size`` bytes from ``chunks``, and whether the stream ended."""
-    buffer: list[bytes] = []
-    held = 0
-    while held < size:
+    @property
+    def more(self) -> bool:
+        return bool(self._ahead) or not self._ended
+
+    async def next(self) -> bytearray:
+        part = bytearray(self._ahead)
+        self._ahead = b""
+        while len(part) < self._size and not self._ended:
+            part += await self._chunk()
+        if len(part) > self._size:
+            self._ahead = bytes(part[self._size:])  # less than a chunk
+            del part[self._size:]
+        while not self._ahead and not self._ended:
+            self._ahead = await self._chunk()
+        return part
+
+    async def _chunk(self) -> bytes:
         try:
-            chunk = await anext(chunks)
+            return await anext(self._chunks)
         except StopAsyncIteration:
-            return b"".join(buffer), True
-        buffer.append(chunk)
-        held += len(chunk)
-    return b"".join(buffer), False
+            self._ended = True
+            return b""
+
+
+class _S3Body:
+    """A GetObject body: streamed chunk by chunk, a thread call per chunk, or read whole in one thread call by
+    ``read_all`` when the Worker wants all of it (``R2ObjectBody.bytes()``): one call and one allocation
+    instead of a call per MiB and a join."""
+
+    def __init__(self, call: Callable[..., Awaitable[Any]], body: Any) -> None:
+        self._call = call
+        self._body = body
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                with map_s3_errors("get"):
+                    chunk: bytes = await self._call(self._body.read, amt=READ_CHUNK)
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            self._body.close()
+
+    async def read_all(self) -> bytes:
+        try:
+            with map_s3_errors("get"):
+                data: bytes = await self._call(self._body.read)
+            return data
+        finally:
+            self._body.close()
+
+    async def aclose(self) -> None:
+        self._body.close()
 
 
 async def _empty() -> AsyncIterator[bytes]:
