@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from portflare.backends import BackendTarget
 
@@ -95,4 +95,17 @@ class D1Backend(Protocol):
 
     async def close(self) -> None:
         """Release connections and files. Idempotent."""
+        ...
+
+
+@runtime_checkable
+class ImmediateD1Backend(D1Backend, Protocol):
+    """A backend whose statements never wait on I/O (in-process SQLite) may also run one statement at once.
+
+    The binding then runs a single-statement ``first/all/run/raw`` through ``run_now`` instead of awaiting
+    ``execute``: two coroutines and a plan fewer, ~0.7 µs on a point query that SQLite answers in ~3.5 µs.
+    """
+
+    def run_now(self, sql: str, params: tuple[SqlValue, ...]) -> StatementResult:
+        """Run one statement as ``execute([Statement(sql, params)], atomic=False)`` would; raises ``SqlError``."""
         ...

@@ -12,16 +12,24 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from portflare.bindings.d1.base import D1Backend, SqlError, SqlValue, Statement, StatementResult
+from portflare.bindings.d1.base import (
+    D1Backend,
+    ImmediateD1Backend,
+    SqlError,
+    SqlValue,
+    Statement,
+    StatementResult,
+)
 from portflare.bindings.d1.splitter import is_blank
 from portflare.bindings.d1.validate import (
     NO_STATEMENTS,
-    bind_value,
+    bind_values,
     d1_error,
     plan,
     read_row,
     read_value,
     reraise,
+    single,
 )
 from portflare.errors import JsException
 from portflare.jsobject import JsDict, JsList, py_value
@@ -35,6 +43,7 @@ class D1Database:
 
     def __init__(self, backend: D1Backend) -> None:
         self._backend = backend
+        self._now = backend.run_now if isinstance(backend, ImmediateD1Backend) else None
         # Bookmarks order the database's states; ours only need to grow (lexicographically) within a process,
         # since a local database has one primary and no replicas to wait for.
         self._bookmark_seq = itertools.count(time.time_ns())
@@ -134,6 +143,25 @@ class D1Database:
                 self._bookmark_at = next(self._bookmark_seq)
                 return
 
+    def _run_now(self, statement: D1PreparedStatement) -> StatementResult | None:
+        """``statement``'s result, run at once when the backend can (``ImmediateD1Backend``) and it is one
+        statement; None otherwise, and the caller awaits ``_run_one``. A result is never falsy, so callers
+        write ``_run_now(s) or await _run_one(s)``."""
+        now = self._now
+        if now is None:
+            return None
+        params = statement.params
+        try:
+            sql = single(statement.statement, params)
+            if sql is None:
+                return None
+            result = now(sql, params)
+        except SqlError as exc:
+            reraise(d1_error(str(exc)))
+        if result.changed_db:
+            self._bookmark_at = next(self._bookmark_seq)
+        return result
+
     async def _run_one(self, statement: D1PreparedStatement) -> StatementResult:
         try:
             group = plan(statement.statement, statement.params)
@@ -164,11 +192,12 @@ class D1PreparedStatement:
 
     def bind(self, *values: Any) -> D1PreparedStatement:
         """Convert the values now (``D1_TYPE_ERROR`` raises here, as in workerd) into a new statement."""
-        return D1PreparedStatement(self._db, self.statement, tuple(map(bind_value, values)))
+        return D1PreparedStatement(self._db, self.statement, bind_values(values))
 
     async def first(self, colName: str | None = None) -> Any:
         """The first row (or ``None``); with ``colName``, that column's value. The SQL gets no LIMIT."""
-        result = await self._db._run_one(self)
+        db = self._db
+        result = db._run_now(self) or await db._run_one(self)
         rows = result.rows
         if not rows:
             return None
@@ -180,11 +209,13 @@ class D1PreparedStatement:
         return row[colName]
 
     async def all(self) -> JsDict:
-        return _result(await self._db._run_one(self))
+        db = self._db
+        return _result(db._run_now(self) or await db._run_one(self))
 
     async def run(self) -> JsDict:
         """The same as ``all()`` (workerd made them aliases); ``results`` is ``[]`` for writes."""
-        return _result(await self._db._run_one(self))
+        db = self._db
+        return _result(db._run_now(self) or await db._run_one(self))
 
     async def raw(self, options: Any = None, *, columnNames: bool = False) -> JsList:
         """Rows as lists; ``columnNames=True`` (or ``{"columnNames": True}``) prepends the column names,
@@ -192,7 +223,8 @@ class D1PreparedStatement:
         options = py_value(options)
         if isinstance(options, dict):
             columnNames = bool(options.get("columnNames", columnNames))
-        result = await self._db._run_one(self)
+        db = self._db
+        result = db._run_now(self) or await db._run_one(self)
         rows = JsList(JsList(read_value(v) for v in row) for row in result.rows)
         if columnNames:
             rows.insert(0, JsList(result.columns))
@@ -236,7 +268,7 @@ class _SessionStatement(D1PreparedStatement):
         self._session = session
 
     def bind(self, *values: Any) -> D1PreparedStatement:
-        return _SessionStatement(self._session, self.statement, tuple(map(bind_value, values)))
+        return _SessionStatement(self._session, self.statement, bind_values(values))
 
     async def first(self, colName: str | None = None) -> Any:
         try:
