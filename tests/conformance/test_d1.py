@@ -318,6 +318,8 @@ async def test_pragmas_outside_d1s_list_are_refused(db: D1Database) -> None:
 async def test_empty_sql(db: D1Database) -> None:
     assert await _error(db.prepare("").all()) == "Error: D1_ERROR: No SQL statements detected."
     assert await _error(db.prepare("-- only a comment").all()) == "Error: D1_ERROR: No SQL statements detected."
+    assert await _error(db.prepare(" ").first()) == "Error: D1_ERROR: No SQL statements detected."
+    assert await _error(db.prepare("/* */").raw()) == "Error: D1_ERROR: No SQL statements detected."
     assert await _error(db.batch([])) == "Error: D1_ERROR: No SQL statements detected."
 
 
@@ -327,6 +329,8 @@ async def test_multiple_statements_in_one_prepare(db: D1Database) -> None:
     ).bind(1).all()
     assert result.results == [{"v": 2}]
     assert result.meta.changes == 2
+    assert await db.prepare("INSERT INTO t VALUES (3); SELECT v FROM t ORDER BY v DESC").first("v") == 3
+    assert await db.prepare("DELETE FROM t WHERE v = 1; SELECT v FROM t").raw(columnNames=True) == [["v"], [2], [3]]
     message = await _error(db.prepare("SELECT ?; SELECT 1").bind(1).all())
     assert message == ("Error: D1_ERROR: When executing multiple SQL statements in a single call, only the last "
                        "statement can have parameters.")

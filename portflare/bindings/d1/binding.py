@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from portflare.bindings.d1.base import (
     D1Backend,
     ImmediateD1Backend,
+    RowsResult,
     SqlError,
     SqlValue,
     Statement,
@@ -35,6 +36,9 @@ from portflare.errors import JsException
 from portflare.jsobject import JsDict, JsList, py_value
 
 SERVED_BY = "portflare.db"
+Rows = tuple[tuple[str, ...], list[tuple[SqlValue, ...]]]  # column names and rows, for first() and raw()
+Params = tuple[SqlValue, ...]
+_R = TypeVar("_R")
 _CONSTRAINTS = ("first-unconstrained", "first-primary")
 
 
@@ -43,7 +47,10 @@ class D1Database:
 
     def __init__(self, backend: D1Backend) -> None:
         self._backend = backend
-        self._now = backend.run_now if isinstance(backend, ImmediateD1Backend) else None
+        self._run_now_on: Callable[[str, Params], StatementResult] | None = None
+        self._rows_now_on: Callable[[str, Params], RowsResult] | None = None
+        if isinstance(backend, ImmediateD1Backend):
+            self._run_now_on, self._rows_now_on = backend.run_now, backend.rows_now
         # Bookmarks order the database's states; ours only need to grow (lexicographically) within a process,
         # since a local database has one primary and no replicas to wait for.
         self._bookmark_seq = itertools.count(time.time_ns())
@@ -147,20 +154,37 @@ class D1Database:
         """``statement``'s result, run at once when the backend can (``ImmediateD1Backend``) and it is one
         statement; None otherwise, and the caller awaits ``_run_one``. A result is never falsy, so callers
         write ``_run_now(s) or await _run_one(s)``."""
-        now = self._now
-        if now is None:
+        result = self._immediately(statement, self._run_now_on)
+        if result is not None and result.changed_db:
+            self._bookmark_at = next(self._bookmark_seq)
+        return result
+
+    def _rows_now(self, statement: D1PreparedStatement) -> Rows | None:
+        """``_run_now`` for ``first``/``raw``, which show no ``meta``: the backend skips building it."""
+        result = self._immediately(statement, self._rows_now_on)
+        if result is None:
+            return None
+        columns, rows, _, changed = result
+        if changed:
+            self._bookmark_at = next(self._bookmark_seq)
+        return columns, rows
+
+    def _immediately(self, statement: D1PreparedStatement, run: Callable[[str, Params], _R] | None) -> _R | None:
+        """``run`` on ``statement``'s one checked statement; None when the backend has no ``run`` (it waits on
+        I/O) or ``statement`` is several statements (those share a transaction: ``_run_one``)."""
+        if run is None:
             return None
         params = statement.params
         try:
             sql = single(statement.statement, params)
-            if sql is None:
-                return None
-            result = now(sql, params)
+            return None if sql is None else run(sql, params)
         except SqlError as exc:
             reraise(d1_error(str(exc)))
-        if result.changed_db:
-            self._bookmark_at = next(self._bookmark_seq)
-        return result
+
+    async def _rows_one(self, statement: D1PreparedStatement) -> Rows:
+        """``_rows_now`` when that returned None: on a server backend, or for several statements."""
+        result = await self._run_one(statement)
+        return result.columns, result.rows
 
     async def _run_one(self, statement: D1PreparedStatement) -> StatementResult:
         try:
@@ -197,11 +221,10 @@ class D1PreparedStatement:
     async def first(self, colName: str | None = None) -> Any:
         """The first row (or ``None``); with ``colName``, that column's value. The SQL gets no LIMIT."""
         db = self._db
-        result = db._run_now(self) or await db._run_one(self)
-        rows = result.rows
+        columns, rows = db._rows_now(self) or await db._rows_one(self)
         if not rows:
             return None
-        row = read_row(result.columns, rows[0])
+        row = read_row(columns, rows[0])
         if colName is None:
             return row
         if colName not in row:
@@ -224,11 +247,11 @@ class D1PreparedStatement:
         if isinstance(options, dict):
             columnNames = bool(options.get("columnNames", columnNames))
         db = self._db
-        result = db._run_now(self) or await db._run_one(self)
-        rows = JsList(JsList(read_value(v) for v in row) for row in result.rows)
+        columns, rows = db._rows_now(self) or await db._rows_one(self)
+        values = JsList(JsList(read_value(v) for v in row) for row in rows)
         if columnNames:
-            rows.insert(0, JsList(result.columns))
-        return rows
+            values.insert(0, JsList(columns))
+        return values
 
     def __repr__(self) -> str:
         return f"D1PreparedStatement({self.statement!r}, params={self.params!r})"

@@ -33,7 +33,7 @@ from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
 from portflare.backends import EMBEDDED, BackendTarget
-from portflare.bindings.d1.base import SqlError, SqlValue, Statement, StatementResult
+from portflare.bindings.d1.base import RowsResult, SqlError, SqlValue, Statement, StatementResult
 from portflare.bindings.d1.dump import dump_sql
 from portflare.errors import BackendError
 from portflare.sqlitefile import connect_wal
@@ -235,8 +235,15 @@ class SqliteD1Backend:
         return text
 
     def run_now(self, sql: str, params: tuple[SqlValue, ...]) -> StatementResult:
-        conn = self._conn
         start = time.perf_counter()
+        columns, rows, changes, changed = self.rows_now(sql, params)
+        return StatementResult(
+            columns, rows, changes, self._last_row_id, len(rows), changes, (time.perf_counter() - start) * 1000.0,
+            self._page_count * self._page_size, changed,
+        )
+
+    def rows_now(self, sql: str, params: tuple[SqlValue, ...]) -> RowsResult:
+        conn = self._conn
         changes_before = conn.total_changes
         try:
             cursor = self._cursor.execute(sql, params)
@@ -261,18 +268,17 @@ class SqliteD1Backend:
             pages = self._pages()
             changed = changed or pages != self._page_count
             self._page_count = pages
-            self._pages_at = start
+            self._pages_at = time.perf_counter()
             if not conn.in_transaction and kind == _FOREIGN_KEYS:
                 self._restore_foreign_keys()
-        elif changes != 0 and start - self._pages_at > SIZE_TTL_S:
+        elif changes != 0:
             # A row statement changes the file only when it changes rows; re-measuring (a ~10 µs PRAGMA query,
             # a third of a 1-row INSERT) is done at most every SIZE_TTL_S, as the server backends do.
-            self._page_count = self._pages()
-            self._pages_at = start
-        return StatementResult(
-            text.columns, rows, changes, last_row_id, len(rows), changes, (time.perf_counter() - start) * 1000.0,
-            self._page_count * self._page_size, changed,
-        )
+            now = time.perf_counter()
+            if now - self._pages_at > SIZE_TTL_S:
+                self._page_count = self._pages()
+                self._pages_at = now
+        return text.columns, rows, changes, changed
 
     def _pages(self) -> int:
         # In-use pages, as workerd's SqlStorage.databaseSize counts them (free pages are not data).
