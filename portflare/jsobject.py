@@ -7,15 +7,20 @@ binding results; on our values that is a no-op returning the value itself.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, final
 
 
+@final  # __getattribute__ knows this class's own attribute names only
 class JsDict(dict[str, Any]):
     """A dict with attribute access, like the SDK's ``JsDict``. ``d.keys`` stays the dict method."""
 
     __slots__ = ()
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattribute__(self, name: str) -> Any:
+        # Not __getattr__: Python calls that only after the ordinary lookup has failed, and on CPython 3.11
+        # failing builds an AttributeError, which made `result.meta` cost 0.45 µs instead of 0.07 µs.
+        if name in _CLASS_ATTRIBUTES:  # methods and dunders first, as the ordinary lookup would find them
+            return object.__getattribute__(self, name)
         try:
             return self[name]
         except KeyError:
@@ -35,6 +40,9 @@ class JsDict(dict[str, Any]):
 
     def as_object_map(self) -> JsDict:
         return self
+
+
+_CLASS_ATTRIBUTES = frozenset(dir(JsDict))
 
 
 class JsList(list[Any]):

@@ -153,6 +153,19 @@ async def test_raw(users: D1Database) -> None:
     assert await users.prepare("SELECT 1 AS a, 2 AS a").raw() == [[1, 2]]  # duplicates kept in raw rows
 
 
+async def test_select_star_follows_schema_changes(db: D1Database) -> None:
+    # The same statement text, run again after the table changed, names the table's columns as they are now.
+    await db.exec("CREATE TABLE t (a INTEGER)")
+    await db.prepare("INSERT INTO t VALUES (1)").run()
+    star = db.prepare("SELECT * FROM t")
+    assert await star.first() == {"a": 1}
+    await db.exec("ALTER TABLE t ADD COLUMN b TEXT DEFAULT 'x'")
+    assert await star.first() == {"a": 1, "b": "x"}
+    await db.exec("ALTER TABLE t RENAME COLUMN b TO c")
+    assert await star.raw(columnNames=True) == [["a", "c"], [1, "x"]]
+    assert (await star.all()).results == [{"a": 1, "c": "x"}]
+
+
 async def test_duplicate_column_names_later_wins(db: D1Database) -> None:
     assert await db.prepare("SELECT 1 AS a, 2 AS a").first() == {"a": 2}
 
@@ -305,6 +318,8 @@ async def test_pragmas_outside_d1s_list_are_refused(db: D1Database) -> None:
 async def test_empty_sql(db: D1Database) -> None:
     assert await _error(db.prepare("").all()) == "Error: D1_ERROR: No SQL statements detected."
     assert await _error(db.prepare("-- only a comment").all()) == "Error: D1_ERROR: No SQL statements detected."
+    assert await _error(db.prepare(" ").first()) == "Error: D1_ERROR: No SQL statements detected."
+    assert await _error(db.prepare("/* */").raw()) == "Error: D1_ERROR: No SQL statements detected."
     assert await _error(db.batch([])) == "Error: D1_ERROR: No SQL statements detected."
 
 
@@ -314,6 +329,8 @@ async def test_multiple_statements_in_one_prepare(db: D1Database) -> None:
     ).bind(1).all()
     assert result.results == [{"v": 2}]
     assert result.meta.changes == 2
+    assert await db.prepare("INSERT INTO t VALUES (3); SELECT v FROM t ORDER BY v DESC").first("v") == 3
+    assert await db.prepare("DELETE FROM t WHERE v = 1; SELECT v FROM t").raw(columnNames=True) == [["v"], [2], [3]]
     message = await _error(db.prepare("SELECT ?; SELECT 1").bind(1).all())
     assert message == ("Error: D1_ERROR: When executing multiple SQL statements in a single call, only the last "
                        "statement can have parameters.")
@@ -442,6 +459,15 @@ async def test_with_session(db: D1Database) -> None:
     second = session.getBookmark()
     assert second is not None and second > first
     assert await session.prepare("SELECT v FROM t").first("v") == 1
+    assert session.getBookmark() == second  # a read leaves the database where it was
+    await session.prepare("INSERT INTO t VALUES (?)").bind(2).run()  # one statement, outside a batch
+    third = session.getBookmark()
+    assert third is not None and third > second
+    assert await session.prepare("INSERT INTO t VALUES (3) RETURNING v").first("v") == 3  # a write via first()
+    fourth = session.getBookmark()
+    assert fourth is not None and fourth > third
+    assert await session.prepare("SELECT count(*) AS n FROM t").raw() == [[3]]
+    assert session.getBookmark() == fourth
     assert db.withSession("first-primary").getBookmark() is None
     assert db.withSession("  ").getBookmark() is None  # blank: first-unconstrained
     assert db.withSession(second).getBookmark() == second

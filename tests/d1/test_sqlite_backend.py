@@ -8,7 +8,8 @@ import pytest
 
 from portflare.backends import BackendTarget
 from portflare.bindings.d1 import open_binding
-from portflare.errors import BackendError
+from portflare.errors import BackendError, JsException
+from portflare.sqlitefile import connect_wal
 
 
 @pytest.mark.parametrize("scheme", ["sqlite", "file"])
@@ -43,3 +44,24 @@ async def test_two_connections_share_one_file(tmp_path: Path) -> None:
     finally:
         await a._aclose()
         await b._aclose()
+
+
+async def test_statements_hold_no_snapshot_open(tmp_path: Path) -> None:
+    # The backend runs every statement on one reused cursor: a SELECT of several rows read through first(), or
+    # one that failed midway, must leave no read snapshot behind, so another connection checkpoints the WAL.
+    target = BackendTarget(kind="d1", binding="DB", resource="snap", state_dir=tmp_path)
+    db = await open_binding(target)
+    other = connect_wal(target.embedded_path(".sqlite"))
+    try:
+        await db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, j TEXT)")
+        await db.prepare("INSERT INTO t (j) VALUES ('{}'), ('not json'), ('{}')").run()
+        assert await db.prepare("SELECT id FROM t ORDER BY id").first("id") == 1
+        other.execute("INSERT INTO t (j) VALUES ('{}')")
+        assert other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone() == (0, 0, 0)
+        with pytest.raises(JsException, match="malformed JSON"):
+            await db.prepare("SELECT json_extract(j, '$.a') FROM t ORDER BY id").first()
+        other.execute("INSERT INTO t (j) VALUES ('{}')")
+        assert other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone() == (0, 0, 0)
+    finally:
+        other.close()
+        await db._aclose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from portflare.backends import BackendTarget
 
@@ -95,4 +95,28 @@ class D1Backend(Protocol):
 
     async def close(self) -> None:
         """Release connections and files. Idempotent."""
+        ...
+
+
+# What a statement run for its rows alone yields: column names, rows, rows changed, and whether the database
+# changed (``StatementResult.changed_db``).
+RowsResult = tuple[tuple[str, ...], list[tuple[SqlValue, ...]], int, bool]
+
+
+@runtime_checkable
+class ImmediateD1Backend(D1Backend, Protocol):
+    """A backend whose statements never wait on I/O (in-process SQLite) may also run one statement at once.
+
+    The binding then runs a single-statement ``first/all/run/raw`` through these methods instead of awaiting
+    ``execute``: two coroutines and a plan fewer, ~0.7 µs on a point query that SQLite answers in ~3.5 µs.
+    """
+
+    def run_now(self, sql: str, params: tuple[SqlValue, ...]) -> StatementResult:
+        """Run one statement as ``execute([Statement(sql, params)], atomic=False)`` would; raises ``SqlError``."""
+        ...
+
+    def rows_now(self, sql: str, params: tuple[SqlValue, ...]) -> RowsResult:
+        """``run_now`` for callers that show no ``meta`` (``first``, ``raw``): the same statement and the same
+        bookkeeping for later statements' meta, without timing it or building its ``StatementResult``
+        (~0.5 µs of a ~6 µs point query on SQLite)."""
         ...

@@ -9,24 +9,36 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from portflare.bindings.d1.base import D1Backend, SqlError, SqlValue, Statement, StatementResult
+from portflare.bindings.d1.base import (
+    D1Backend,
+    ImmediateD1Backend,
+    RowsResult,
+    SqlError,
+    SqlValue,
+    Statement,
+    StatementResult,
+)
 from portflare.bindings.d1.splitter import is_blank
 from portflare.bindings.d1.validate import (
     NO_STATEMENTS,
-    bind_value,
+    bind_values,
     d1_error,
     plan,
     read_row,
     read_value,
     reraise,
+    single,
 )
 from portflare.errors import JsException
 from portflare.jsobject import JsDict, JsList, py_value
 
 SERVED_BY = "portflare.db"
+Rows = tuple[tuple[str, ...], list[tuple[SqlValue, ...]]]  # column names and rows, for first() and raw()
+Params = tuple[SqlValue, ...]
+_R = TypeVar("_R")
 _CONSTRAINTS = ("first-unconstrained", "first-primary")
 
 
@@ -35,6 +47,10 @@ class D1Database:
 
     def __init__(self, backend: D1Backend) -> None:
         self._backend = backend
+        self._run_now_on: Callable[[str, Params], StatementResult] | None = None
+        self._rows_now_on: Callable[[str, Params], RowsResult] | None = None
+        if isinstance(backend, ImmediateD1Backend):
+            self._run_now_on, self._rows_now_on = backend.run_now, backend.rows_now
         # Bookmarks order the database's states; ours only need to grow (lexicographically) within a process,
         # since a local database has one primary and no replicas to wait for.
         self._bookmark_seq = itertools.count(time.time_ns())
@@ -134,6 +150,42 @@ class D1Database:
                 self._bookmark_at = next(self._bookmark_seq)
                 return
 
+    def _run_now(self, statement: D1PreparedStatement) -> StatementResult | None:
+        """``statement``'s result, run at once when the backend can (``ImmediateD1Backend``) and it is one
+        statement; None otherwise, and the caller awaits ``_run_one``. A result is never falsy, so callers
+        write ``_run_now(s) or await _run_one(s)``."""
+        result = self._immediately(statement, self._run_now_on)
+        if result is not None and result.changed_db:
+            self._bookmark_at = next(self._bookmark_seq)
+        return result
+
+    def _rows_now(self, statement: D1PreparedStatement) -> Rows | None:
+        """``_run_now`` for ``first``/``raw``, which show no ``meta``: the backend skips building it."""
+        result = self._immediately(statement, self._rows_now_on)
+        if result is None:
+            return None
+        columns, rows, _, changed = result
+        if changed:
+            self._bookmark_at = next(self._bookmark_seq)
+        return columns, rows
+
+    def _immediately(self, statement: D1PreparedStatement, run: Callable[[str, Params], _R] | None) -> _R | None:
+        """``run`` on ``statement``'s one checked statement; None when the backend has no ``run`` (it waits on
+        I/O) or ``statement`` is several statements (those share a transaction: ``_run_one``)."""
+        if run is None:
+            return None
+        params = statement.params
+        try:
+            sql = single(statement.statement, params)
+            return None if sql is None else run(sql, params)
+        except SqlError as exc:
+            reraise(d1_error(str(exc)))
+
+    async def _rows_one(self, statement: D1PreparedStatement) -> Rows:
+        """``_rows_now`` when that returned None: on a server backend, or for several statements."""
+        result = await self._run_one(statement)
+        return result.columns, result.rows
+
     async def _run_one(self, statement: D1PreparedStatement) -> StatementResult:
         try:
             group = plan(statement.statement, statement.params)
@@ -164,15 +216,15 @@ class D1PreparedStatement:
 
     def bind(self, *values: Any) -> D1PreparedStatement:
         """Convert the values now (``D1_TYPE_ERROR`` raises here, as in workerd) into a new statement."""
-        return D1PreparedStatement(self._db, self.statement, tuple(map(bind_value, values)))
+        return D1PreparedStatement(self._db, self.statement, bind_values(values))
 
     async def first(self, colName: str | None = None) -> Any:
         """The first row (or ``None``); with ``colName``, that column's value. The SQL gets no LIMIT."""
-        result = await self._db._run_one(self)
-        rows = result.rows
+        db = self._db
+        columns, rows = db._rows_now(self) or await db._rows_one(self)
         if not rows:
             return None
-        row = read_row(result.columns, rows[0])
+        row = read_row(columns, rows[0])
         if colName is None:
             return row
         if colName not in row:
@@ -180,11 +232,13 @@ class D1PreparedStatement:
         return row[colName]
 
     async def all(self) -> JsDict:
-        return _result(await self._db._run_one(self))
+        db = self._db
+        return _result(db._run_now(self) or await db._run_one(self))
 
     async def run(self) -> JsDict:
         """The same as ``all()`` (workerd made them aliases); ``results`` is ``[]`` for writes."""
-        return _result(await self._db._run_one(self))
+        db = self._db
+        return _result(db._run_now(self) or await db._run_one(self))
 
     async def raw(self, options: Any = None, *, columnNames: bool = False) -> JsList:
         """Rows as lists; ``columnNames=True`` (or ``{"columnNames": True}``) prepends the column names,
@@ -192,11 +246,12 @@ class D1PreparedStatement:
         options = py_value(options)
         if isinstance(options, dict):
             columnNames = bool(options.get("columnNames", columnNames))
-        result = await self._db._run_one(self)
-        rows = JsList(JsList(read_value(v) for v in row) for row in result.rows)
+        db = self._db
+        columns, rows = db._rows_now(self) or await db._rows_one(self)
+        values = JsList(JsList(read_value(v) for v in row) for row in rows)
         if columnNames:
-            rows.insert(0, JsList(result.columns))
-        return rows
+            values.insert(0, JsList(columns))
+        return values
 
     def __repr__(self) -> str:
         return f"D1PreparedStatement({self.statement!r}, params={self.params!r})"
@@ -236,7 +291,7 @@ class _SessionStatement(D1PreparedStatement):
         self._session = session
 
     def bind(self, *values: Any) -> D1PreparedStatement:
-        return _SessionStatement(self._session, self.statement, tuple(map(bind_value, values)))
+        return _SessionStatement(self._session, self.statement, bind_values(values))
 
     async def first(self, colName: str | None = None) -> Any:
         try:

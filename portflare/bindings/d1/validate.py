@@ -111,6 +111,17 @@ def bind_value(value: Any) -> SqlValue:
                    prefix="D1_TYPE_ERROR")
 
 
+def bind_values(values: tuple[Any, ...]) -> tuple[SqlValue, ...]:
+    """``bind_value`` of each of ``values``; the tuple itself when all are text, NULL or safe integers, as
+    bound values mostly are (they need no conversion, and a point query saves building a second tuple)."""
+    for value in values:
+        kind = type(value)
+        if kind is not str and value is not None and (
+                kind is not int or not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER):
+            return tuple(map(bind_value, values))
+    return values
+
+
 def read_value(value: SqlValue) -> Any:
     """A column value as a Worker on Cloudflare receives it.
 
@@ -211,11 +222,26 @@ def plan(sql: str, params: tuple[SqlValue, ...]) -> list[Statement]:
     infos = _checked(sql)
     if not infos:
         return []
-    if params:
-        check_params(params)
     last = infos[-1]
-    if len(params) != last.parameters:
-        raise SqlError("Wrong number of parameter bindings for SQL query.", "")
+    _check_bound(last, params)
     if len(infos) == 1:
         return [Statement(last.sql, params)]
     return [Statement(info.sql) for info in infos[:-1]] + [Statement(last.sql, params)]
+
+
+def single(sql: str, params: tuple[SqlValue, ...]) -> str | None:
+    """The statement to run when a prepared statement is exactly one statement (checked as ``plan`` checks
+    it), without building a plan; None when it is several or none (``plan`` then says what to do)."""
+    infos = _checked(sql)
+    if len(infos) != 1:
+        return None
+    info = infos[0]
+    _check_bound(info, params)
+    return info.sql
+
+
+def _check_bound(info: StatementInfo, params: tuple[SqlValue, ...]) -> None:
+    if params:
+        check_params(params)
+    if len(params) != info.parameters:
+        raise SqlError("Wrong number of parameter bindings for SQL query.", "")
