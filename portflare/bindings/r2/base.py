@@ -48,12 +48,18 @@ class HashingStream(Protocol):
     """The content of a put or part: async-iterate it once. It counts and hashes as it goes and raises (a size
     or checksum error) instead of ending when the content is not acceptable, so a backend that stores only after
     the stream ends cleanly stores nothing bad. After it ends, ``size``, ``md5_hex`` and ``checksums`` are
-    final. ``length`` is the size known up front (a value already in memory), else None."""
+    final. ``length`` is the size known up front (a value already in memory, which comes as one chunk), else
+    None.
+
+    A large chunk is hashed on a thread while the backend holds it: a backend that starts writing a chunk before
+    asking for the next overlaps the two. Only a stream that ``verifies`` (the caller gave a checksum) can still
+    refuse content at its end; one that does not can only refuse a chunk before handing it out (size)."""
 
     length: int | None
     size: int
     md5_hex: str
     checksums: dict[str, str]
+    verifies: bool
 
     def __aiter__(self) -> AsyncIterator[bytes]: ...
 

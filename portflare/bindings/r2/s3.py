@@ -44,8 +44,10 @@ from portflare.bindings.r2.s3records import (
     CHANGED,
     MISSING,
     error_code,
+    etag_fields,
     final_fields,
     map_s3_errors,
+    md5_etag,
     object_meta,
     put_args,
     record_args,
@@ -64,6 +66,7 @@ class S3R2Backend:
         self._s3 = client
         self._bucket = bucket
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="portflare-r2-s3")
+        self._md5_etags: bool | None = None  # whether PutObject's ETag is the MD5 (``_learn``); None: not known
 
     @classmethod
     async def open(cls, target: BackendTarget) -> S3R2Backend:
@@ -179,12 +182,15 @@ class S3R2Backend:
             guard = {"IfMatch": current.token} if current is not None else {"IfNoneMatch": "*"}
         with map_s3_errors("put"):
             try:
-                if body.length is not None:  # a value already in memory: one PutObject (one chunk: no copy)
-                    data = b"".join([chunk async for chunk in body])
-                    await self._call(self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=data,
-                                     **put_args(new, final_fields(new, body)), **guard)
-                else:
+                if body.length is None:
                     await self._put_stream(new, body, guard)
+                elif self._md5_etags and not body.verifies:
+                    await self._put_value(new, body, guard)
+                else:  # a value in memory, hashed before it is sent: one PutObject (one chunk: no copy)
+                    data = b"".join([chunk async for chunk in body])
+                    self._learn(body, await self._call(
+                        self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=data,
+                        **put_args(new, final_fields(new, body)), **guard))
             except ClientError as exc:
                 if condition is not None and error_code(exc) in CHANGED:
                     return None
@@ -193,6 +199,37 @@ class S3R2Backend:
                           uploaded_ms=new.uploaded_ms, http_metadata=new.http_metadata,
                           custom_metadata=new.custom_metadata, checksums=body.checksums,
                           storage_class=new.storage_class)
+
+    async def _put_value(self, new: NewObject, body: HashingStream, guard: dict[str, str]) -> None:
+        """A value in memory, on a store whose PutObject ETags have been MD5s: sent at once, while its MD5 is
+        computed on a thread, instead of after it; the MD5 is not in our metadata but read from S3's ETag
+        (``etag_fields``, ``object_meta``). Not for a value the caller gave a checksum for: that one is checked
+        before anything is stored.
+
+        Once S3 answers, its ETag is compared with our MD5. Should they differ after all (the bucket is now
+        SSE-KMS encrypted, a gateway compresses), the MD5 and checksums go on by the same conditional self-copy
+        as after a streamed put, and this backend hashes before sending from then on."""
+        chunks = aiter(body)
+        data = await anext(chunks, b"")  # size checked; the MD5 of a large chunk now runs on a thread
+        assert len(data) == body.length, "a value in memory comes as one chunk"
+        sent = asyncio.ensure_future(self._call(self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=data,
+                                                **put_args(new, etag_fields(new)), **guard))
+        try:
+            async for _ in chunks:  # ends when the MD5 is known
+                pass
+        except BaseException:
+            sent.cancel()
+            raise
+        response = await sent
+        if md5_etag(response) != body.md5_hex:
+            self._md5_etags = False
+            await self._stamp(new.key, str(response.get("ETag", "")), put_args(new, final_fields(new, body)))
+
+    def _learn(self, body: HashingStream, response: dict[str, Any]) -> None:
+        """Whether this store's ETags are MD5s, learnt from the first PutObject (hashed before it was sent):
+        until then, and if they are not, a value's MD5 goes in our metadata."""
+        if self._md5_etags is None:
+            self._md5_etags = md5_etag(response) == body.md5_hex
 
     async def _put_stream(self, new: NewObject, body: HashingStream, guard: dict[str, str]) -> None:
         """A stream. Up to two parts long, it is one PutObject (a multipart upload holds two parts in memory
@@ -208,8 +245,8 @@ class S3R2Backend:
             for part in head:
                 data += part  # grows in place: no third copy
             head.clear()
-            await self._call(self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=data,
-                             **put_args(new, final_fields(new, body)), **guard)
+            self._learn(body, await self._call(self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=data,
+                                               **put_args(new, final_fields(new, body)), **guard))
             return
         created = await self._call(self._s3.create_multipart_upload, Bucket=self._bucket, Key=new.key,
                                    **put_args(new, {}))

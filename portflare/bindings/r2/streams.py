@@ -68,6 +68,7 @@ class Hashing:
         self.length = length
         self._source = source
         self._expected = expected
+        self.verifies = expected is not None
         self._md5 = hashlib.md5()
         self._extra = v.hasher(expected[0]) if expected and expected[0] != "md5" else None
         self.size = 0
