@@ -8,10 +8,10 @@ are S3's ETag); HTTP metadata is also set as the native Content-Type, Cache-Cont
 it. Objects written by other tools read as R2 objects too (etag from the S3 ETag, custom metadata from their
 ``x-amz-meta-*``).
 
-``d`` instead of ``e``: a value put while its MD5 was still being computed (it goes in one PutObject, whose ETag
+``d`` instead of ``e``: content put while its MD5 was still being computed (it goes in one PutObject, whose ETag
 S3 makes the content's MD5) carries no MD5 of its own; it reads S3's ETag as its etag and ``checksums.md5``, as
 long as ``md5_etag`` finds the ETag to be an MD5. The writer checks the ETag S3 returned and, if it is not the
-MD5, records ``e`` and ``c`` after all (``S3R2Backend._put_value``).
+MD5, records ``e`` and ``c`` after all (``S3R2Backend._put_one``).
 """
 
 from __future__ import annotations
