@@ -3,14 +3,17 @@
 * fs (embedded backend) versus raw file I/O (write a temp file + ``os.replace``; open + read);
 * s3 (``s3://`` backend) versus the raw boto3 client (``put_object``; ``get_object`` + ``read()``), both on the
   same moto server on loopback, with the same client configuration. A 10 MB value is also put as a stream
-  (64 KiB chunks, size unknown up front), which the binding uploads as S3 multipart in 8 MiB parts, then
-  copies onto itself to record the md5 etag; its references are raw put_object and the same raw multipart.
+  (64 KiB chunks, size unknown up front), which the binding sends as one PutObject since it ends within two
+  8 MiB parts; its references are raw put_object and a raw multipart upload (what a raw client does with a
+  stream of unknown size).
 
 The binding also computes the MD5 etag (R2's contract: etag = md5 of the content) and, on fs, keeps an index;
 both are part of what is measured. Puts are also compared with "raw+md5", the raw write plus the MD5 any
-R2-compatible store must compute. Each round runs every operation once in turn (so load from other processes
-hits neighbours alike) and a ratio is taken within the round; printed are the median ratio and, in brackets,
-the middle half of the rounds' ratios. Goals: <= 1.3x for 10 KB, <= 1.1x for 10 MB.
+R2-compatible store must compute, one after the other; on s3 the binding computes the MD5 of a value in memory
+while S3 stores it, so there it can beat "raw+md5" when a core is free (moto shares this machine's cores: on a
+loaded machine the overlap shrinks). Each round runs every operation once in turn (so load from other
+processes hits neighbours alike) and a ratio is taken within the round; printed are the median ratio and, in
+brackets, the middle half of the rounds' ratios. Goals: <= 1.3x for 10 KB, <= 1.1x for 10 MB.
 
     .venv/bin/python bench/r2_bench.py [SCALE]     (rounds x SCALE/10; default 10)
 """

@@ -34,7 +34,6 @@ import asyncio
 import hashlib
 import mimetypes
 import os
-import re
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
@@ -53,14 +52,6 @@ from portflare.migrate.progress import NullReporter, Reporter
 DEFAULT_CONCURRENCY = 8
 PAGE = 1000
 CHUNK = 1024 * 1024
-_PLAIN_MD5 = re.compile(r"^[0-9a-f]{32}$")
-
-
-def plain_md5(etag: str) -> str | None:
-    """The ETag itself if it is a single-part MD5, else None (``<hex>-N`` multipart, or not an MD5)."""
-    etag = etag.strip('"').lower()
-    return etag if _PLAIN_MD5.match(etag) else None
-
 
 # -- stores -----------------------------------------------------------------------------------------------
 
@@ -114,7 +105,7 @@ class BackendStore:
             start_after = page.last
 
     async def content_md5(self, meta: ObjectMeta) -> str | None:
-        return meta.checksums.get("md5") or plain_md5(meta.etag)
+        return meta.checksums.get("md5") or v.plain_md5(meta.etag)
 
     async def read(self, key: str) -> tuple[ObjectMeta, AsyncIterable[bytes]] | None:
         found = await self.backend.get(key, lambda meta: (0, meta.size))
@@ -343,7 +334,7 @@ async def same_content(source: Store, src: ObjectMeta, target: Store, dst: Objec
     """The skip rule (module docstring)."""
     if src.size != dst.size:
         return False
-    src_etag, dst_etag = plain_md5(src.etag), plain_md5(dst.etag)
+    src_etag, dst_etag = v.plain_md5(src.etag), v.plain_md5(dst.etag)
     if src_etag is not None and dst_etag is not None:
         return src_etag == dst_etag
     dst_md5 = await target.content_md5(dst)

@@ -7,18 +7,22 @@ Calls are observed by wrapping the boto3 client's methods of one backend; every 
 from __future__ import annotations
 
 import hashlib
+import json
+import threading
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from botocore.exceptions import ClientError
 
 from portflare.backends import BackendTarget
-from portflare.bindings.r2 import open_binding
+from portflare.bindings.r2 import open_binding, s3records, streams
 from portflare.bindings.r2 import s3 as s3_module
+from portflare.bindings.r2.base import ObjectMeta
 from portflare.bindings.r2.binding import R2Bucket
 from portflare.bindings.r2.objects import R2ObjectBody
 from portflare.bindings.r2.s3 import S3R2Backend
@@ -85,6 +89,10 @@ async def pattern(total: int, chunk: int = 256 * 1024) -> AsyncIterator[bytes]:
         yield (start // chunk).to_bytes(4, "big") * (size // 4) + b"x" * (size % 4)
 
 
+def md5_of(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
 def pattern_md5(total: int, chunk: int = 256 * 1024) -> str:
     digest = hashlib.md5()
     for start in range(0, total, chunk):
@@ -104,15 +112,23 @@ def peak() -> Iterator[Callable[[], int]]:
 
 # -- streaming -------------------------------------------------------------------------------------------
 
-async def test_a_streamed_put_and_get_hold_a_few_parts_at_most(bucket: R2Bucket, monkeypatch: pytest.MonkeyPatch,
-                                                               peak: Callable[[], int]) -> None:
+@pytest.mark.parametrize("learnt", [False, True])
+async def test_a_streamed_put_and_get_hold_a_few_parts_at_most(
+        bucket: R2Bucket, monkeypatch: pytest.MonkeyPatch, peak: Callable[[], int], learnt: bool) -> None:
+    """``learnt``: once a first put showed the store's ETags to be MD5s, parts are hashed while they upload rather
+    than as they are read, so reading runs ahead: a part must not outlive its upload in a pool thread."""
     part = 5 * MiB  # S3's smallest part, so 40 MiB is 8 of them
     monkeypatch.setattr(s3_module, "PART_SIZE", part)
+    if learnt:
+        assert await bucket.put("first", b"small") is not None
     calls = Calls(monkeypatch, backend_of(bucket)._s3, "create_multipart_upload", "upload_part",
                   "complete_multipart_upload", "put_object")
     total = 40 * MiB
+    tracemalloc.reset_peak()
     obj = await bucket.put("big", pattern(total))
     assert obj is not None and obj.size == total and obj.etag == pattern_md5(total)
+    head = await bucket.head("big")
+    assert head is not None and head.etag == obj.etag and head.checksums.toJSON() == {"md5": obj.etag}
     assert len(calls.named("create_multipart_upload")) == 1 and not calls.named("put_object")
     assert len(calls.named("upload_part")) == 8 and len(calls.named("complete_multipart_upload")) == 1
     assert peak() < 3 * part  # one part uploading, the next filling: never the object
@@ -216,6 +232,145 @@ async def test_a_write_between_completion_and_copy_keeps_its_own_metadata(
     got = await bucket.get("k")
     assert isinstance(got, R2ObjectBody) and await got.bytes() == b"newer"
     assert got.customMetadata == {"who": "them"} and got.etag == hashlib.md5(b"newer").hexdigest()
+
+
+# -- a value's MD5: computed while S3 stores it, read back from S3's ETag --------------------------------
+
+def fields_sent(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Our metadata fields in a PutObject's or CopyObject's arguments."""
+    return dict(json.loads(unquote(kwargs["Metadata"][s3records.META])))
+
+
+def disguised(etag: str) -> str:
+    """An ETag as a store whose ETags are not MD5s gives it: still 32 hex digits, but not the MD5 (reversed)."""
+    return f'"{etag.strip(chr(34))[::-1]}"'
+
+
+def opaque_etags(s3: Any, sse: str | None = None) -> dict[str, Callable[..., Any]]:
+    """``Calls`` wrappers turning moto into a store whose ETags are not the content's MD5 (SSE-KMS, a gateway):
+    each ETag it answers is disguised and each it is given turned back, so conditions still work; ``sse`` adds
+    the encryption header such objects carry. moto ignores CopySourceIfMatch: it is applied here as S3 does."""
+
+    def call(real: Callable[..., Any], **kwargs: Any) -> Any:
+        for name in ("IfMatch", "CopySourceIfMatch"):
+            if name in kwargs:
+                kwargs[name] = disguised(kwargs[name])  # reversing twice turns it back
+        if "CopySourceIfMatch" in kwargs:
+            current = real_head(Bucket=kwargs["Bucket"], Key=kwargs["Key"])["ETag"]
+            if current != kwargs["CopySourceIfMatch"]:
+                raise ClientError({"Error": {"Code": "PreconditionFailed", "Message": ""}}, "CopyObject")
+        response = dict(real(**kwargs))
+        if "ETag" in response:
+            response["ETag"] = disguised(response["ETag"])
+        if sse is not None:
+            response["ServerSideEncryption"] = sse
+        return response
+
+    real_head = s3.head_object
+    return {name: call for name in ("put_object", "head_object", "get_object", "copy_object")}
+
+
+async def test_a_value_is_sent_while_its_md5_is_computed(bucket: R2Bucket, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the store's first PutObject showed its ETag to be the MD5, a value (or a short stream) goes to S3
+    before its MD5 is known (the MD5 waits here until the PutObject has started) and its etag and checksums.md5
+    are read from the ETag."""
+    started = threading.Event()
+
+    def send(real: Callable[..., Any], **kwargs: Any) -> Any:
+        started.set()
+        return real(**kwargs)
+
+    real_update = streams.Hashing._update
+
+    def update(self: streams.Hashing, chunk: bytes) -> None:
+        if len(chunk) >= streams.THREAD_HASH_BYTES:  # on a thread: a serial MD5 would wait for nothing
+            assert started.wait(10), "the MD5 was needed before the PutObject"
+        real_update(self, chunk)
+
+    calls = Calls(monkeypatch, backend_of(bucket)._s3, "put_object", "copy_object", around={"put_object": send})
+    first = await bucket.put("first", b"small")  # hashed first: tells whether this store's ETags are MD5s
+    assert first is not None and fields_sent(calls.named("put_object")[0][0])["e"] == md5_of(b"small")
+    monkeypatch.setattr(streams.Hashing, "_update", update)
+    data = b"v" * (3 * MiB)
+    for key, value in (("k", data), ("streamed", pattern(len(data)))):  # a stream of up to two parts too
+        started.clear()
+        obj = await bucket.put(key, value, customMetadata={"who": "us"})
+        expected = {"md5": hashlib.md5(data).hexdigest() if key == "k" else pattern_md5(len(data))}
+        assert obj is not None and obj.etag == expected["md5"] and obj.checksums.toJSON() == expected
+        sent = fields_sent(calls.named("put_object")[-1][0])
+        assert "e" not in sent and "c" not in sent and sent["d"] == 1
+        head = await bucket.head(key)
+        assert head is not None and (head.etag, head.checksums.toJSON(), head.customMetadata) == (
+            obj.etag, expected, {"who": "us"})
+        got = await bucket.get(key)
+        assert isinstance(got, R2ObjectBody) and got.etag == obj.etag and got.checksums.toJSON() == expected
+        listed = (await bucket.list(prefix=key))["objects"]
+        assert [(o.etag, o.checksums.toJSON()) for o in listed] == [(obj.etag, expected)]
+    assert calls.names() == ["put_object"] * 3  # no metadata copy
+
+
+async def test_a_store_whose_etags_are_not_md5s_gets_the_md5_up_front(bucket: R2Bucket,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    s3 = backend_of(bucket)._s3
+    calls = Calls(monkeypatch, s3, "put_object", "head_object", "get_object", "copy_object",
+                  around=opaque_etags(s3))
+    for key, data in (("a", b"small"), ("b", b"w" * (3 * MiB))):
+        obj = await bucket.put(key, data)
+        assert obj is not None and obj.etag == md5_of(data)
+        assert fields_sent(calls.named("put_object")[-1][0])["e"] == md5_of(data)  # hashed before it was sent
+        head = await bucket.head(key)
+        assert head is not None and head.etag == md5_of(data) and head.checksums.toJSON() == {"md5": md5_of(data)}
+        assert head.httpEtag != calls.named("head_object")[-1][1]["ETag"]  # the store's own ETag is not used
+    assert not calls.named("copy_object")
+
+
+@pytest.mark.parametrize("sse", ["aws:kms", None])  # None: a gateway whose ETags are not MD5s, saying nothing
+async def test_a_store_whose_etags_stop_being_md5s_gets_the_md5_recorded(
+        bucket: R2Bucket, monkeypatch: pytest.MonkeyPatch, sse: str | None) -> None:
+    """The bucket turns to SSE-KMS after the first put: the next value is sent before its MD5 is known, S3's
+    ETag differs from it, so the MD5 goes on by a self-copy conditional on that ETag; then the backend hashes
+    first. Between the put and the copy, an SSE-KMS object shows S3's ETag and no md5 checksum: never a wrong one.
+    """
+    assert await bucket.put("first", b"plain") is not None
+    s3 = backend_of(bucket)._s3
+    window: list[ObjectMeta] = []
+    wrappers = opaque_etags(s3, sse)
+
+    def copy(real: Callable[..., Any], **kwargs: Any) -> Any:
+        window.append(s3records.object_meta(kwargs["Key"], s3.head_object(Bucket=kwargs["Bucket"],
+                                                                          Key=kwargs["Key"])))
+        return wrappers["copy_object"](real, **kwargs)
+
+    calls = Calls(monkeypatch, s3, "put_object", "head_object", "copy_object",
+                  around={**wrappers, "copy_object": copy})
+    data = b"k" * (3 * MiB)
+    obj = await bucket.put("k", data, customMetadata={"who": "us"})
+    assert obj is not None and obj.etag == md5_of(data) and obj.checksums.toJSON() == {"md5": md5_of(data)}
+    [(put, answer)] = calls.named("put_object")
+    [(copy_args, copied)] = calls.named("copy_object")
+    assert "e" not in fields_sent(put) and not isinstance(copied, Exception)
+    assert copy_args["CopySourceIfMatch"] == answer["ETag"] != f'"{md5_of(data)}"'
+    assert fields_sent(copy_args)["e"] == md5_of(data) and copy_args["MetadataDirective"] == "REPLACE"
+    if sse is not None:
+        assert window[0].etag == answer["ETag"].strip('"') and window[0].checksums == {}
+    head = await bucket.head("k")
+    assert head is not None and (head.etag, head.checksums.toJSON(), head.customMetadata) == (
+        obj.etag, {"md5": md5_of(data)}, {"who": "us"})
+    assert await bucket.put("k2", data) is not None
+    assert fields_sent(calls.named("put_object")[-1][0])["e"] == md5_of(data) and len(calls.named("copy_object")) == 1
+
+
+async def test_a_value_with_a_checksum_is_checked_before_it_is_sent(bucket: R2Bucket,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    assert await bucket.put("k", b"old") is not None  # the store's ETags are MD5s: values are sent at once
+    calls = Calls(monkeypatch, backend_of(bucket)._s3, "put_object")
+    data = b"n" * (3 * MiB)
+    with pytest.raises(JsException, match=r"(?s)The SHA-256 checksum you specified did not match .* \(10037\)"):
+        await bucket.put("k", data, sha256="0" * 64)
+    assert not calls.named("put_object")
+    assert await (await bucket.get("k")).bytes() == b"old"  # type: ignore[union-attr]
+    obj = await bucket.put("k", data, sha256=hashlib.sha256(data).hexdigest())
+    assert obj is not None and fields_sent(calls.named("put_object")[0][0])["c"] == obj.checksums.toJSON()
 
 
 # -- one request where one is enough ---------------------------------------------------------------------

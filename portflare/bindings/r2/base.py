@@ -48,14 +48,29 @@ class HashingStream(Protocol):
     """The content of a put or part: async-iterate it once. It counts and hashes as it goes and raises (a size
     or checksum error) instead of ending when the content is not acceptable, so a backend that stores only after
     the stream ends cleanly stores nothing bad. After it ends, ``size``, ``md5_hex`` and ``checksums`` are
-    final. ``length`` is the size known up front (a value already in memory), else None."""
+    final. ``length`` is the size known up front (a value already in memory, which comes as one chunk), else
+    None. ``verifies``: the caller gave a checksum, so the content may still be refused at the end.
+
+    Or, for a backend that holds the content anyway and can hash it while it sends it: iterate ``unhashed()``
+    (sizes are checked, nothing is hashed), hand every byte back to ``hash``, in order, then call ``finish``,
+    which makes the results final and raises the checksum error, if any (or an AssertionError if the bytes
+    handed back were not all of them)."""
 
     length: int | None
     size: int
     md5_hex: str
     checksums: dict[str, str]
+    verifies: bool
 
     def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    def unhashed(self) -> AsyncIterator[bytes]: ...
+
+    async def hash(self, data: bytes | bytearray) -> None:
+        """Hash the next ``data`` of what ``unhashed()`` gave (on a thread if large)."""
+        ...
+
+    def finish(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,13 +44,16 @@ from portflare.bindings.r2.s3records import (
     CHANGED,
     MISSING,
     error_code,
+    etag_fields,
     final_fields,
     map_s3_errors,
+    md5_etag,
     object_meta,
     put_args,
     record_args,
     served_span,
 )
+from portflare.bindings.r2.streams import in_thread
 from portflare.errors import BackendError
 
 PART_SIZE = 8 * 1024 * 1024  # one S3 part of a streamed put, which holds about two in memory
@@ -64,6 +67,7 @@ class S3R2Backend:
         self._s3 = client
         self._bucket = bucket
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="portflare-r2-s3")
+        self._md5_etags: bool | None = None  # whether PutObject's ETag is the MD5 (``_learn``); None: not known
 
     @classmethod
     async def open(cls, target: BackendTarget) -> S3R2Backend:
@@ -179,12 +183,15 @@ class S3R2Backend:
             guard = {"IfMatch": current.token} if current is not None else {"IfNoneMatch": "*"}
         with map_s3_errors("put"):
             try:
-                if body.length is not None:  # a value already in memory: one PutObject (one chunk: no copy)
-                    data = b"".join([chunk async for chunk in body])
-                    await self._call(self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=data,
-                                     **put_args(new, final_fields(new, body)), **guard)
-                else:
-                    await self._put_stream(new, body, guard)
+                # Deferred: read unhashed, and hashed by us while it is sent. On a store whose ETags are MD5s,
+                # what fits one PutObject then goes to S3 before its MD5 is known (``_put_one``). Not when the
+                # caller gave a checksum: that content is checked as it is read, before anything is visible.
+                deferred = bool(self._md5_etags) and not body.verifies
+                chunks = body.unhashed() if deferred else aiter(body)
+                if body.length is None:
+                    await self._put_stream(new, body, chunks, deferred, guard)
+                else:  # a value in memory: one chunk, so no copy
+                    await self._put_one(new, body, b"".join([chunk async for chunk in chunks]), deferred, guard)
             except ClientError as exc:
                 if condition is not None and error_code(exc) in CHANGED:
                     return None
@@ -194,12 +201,46 @@ class S3R2Backend:
                           custom_metadata=new.custom_metadata, checksums=body.checksums,
                           storage_class=new.storage_class)
 
-    async def _put_stream(self, new: NewObject, body: HashingStream, guard: dict[str, str]) -> None:
-        """A stream. Up to two parts long, it is one PutObject (a multipart upload holds two parts in memory
-        anyway, and would cost three more requests and a copy). Longer, it is an S3 multipart upload of equal
-        parts, part N uploading while part N+1 is read; then a self-copy writes the md5/checksums, known only
-        at the end, into the metadata."""
-        parts = _Parts(aiter(body), PART_SIZE)
+    async def _put_one(self, new: NewObject, body: HashingStream, data: bytes | bytearray, deferred: bool,
+                       guard: dict[str, str]) -> None:
+        """All of ``body``, ``data``, as one PutObject. Hashed as it was read unless ``deferred``.
+
+        Deferred (a store whose PutObject ETags have been MD5s, and no checksum from the caller to check first):
+        ``data`` goes to S3 at once while its MD5 is computed on a thread, instead of after it. The MD5 is not
+        in our metadata: it is read from S3's ETag (``etag_fields``, ``object_meta``). Once S3 answers, its ETag
+        is compared with the MD5; should they differ after all (the bucket is now SSE-KMS encrypted, a gateway),
+        the MD5 and checksums go on by the same conditional self-copy as after a multipart upload, and this
+        backend hashes first from then on."""
+        if not deferred:
+            self._learn(body, await self._call(self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=data,
+                                               **put_args(new, final_fields(new, body)), **guard))
+            return
+        sent = asyncio.ensure_future(self._call(self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=data,
+                                                **put_args(new, etag_fields(new)), **guard))
+        try:
+            await body.hash(data)
+            body.finish()
+        except BaseException:
+            sent.cancel()
+            raise
+        response = await sent
+        if md5_etag(response) != body.md5_hex:
+            self._md5_etags = False
+            await self._stamp(new.key, str(response.get("ETag", "")), put_args(new, final_fields(new, body)))
+
+    def _learn(self, body: HashingStream, response: dict[str, Any]) -> None:
+        """Whether this store's ETags are MD5s, learnt from the first PutObject (hashed before it was sent):
+        until then, and if they are not, a value's MD5 goes in our metadata."""
+        if self._md5_etags is None:
+            self._md5_etags = md5_etag(response) == body.md5_hex
+
+    async def _put_stream(self, new: NewObject, body: HashingStream, chunks: AsyncIterator[bytes], deferred: bool,
+                          guard: dict[str, str]) -> None:
+        """A stream, read from ``chunks``. Up to two parts long, it is one PutObject (a multipart upload holds two
+        parts in memory anyway, and would cost three more requests and a copy). Longer, it is an S3 multipart
+        upload of equal parts, part N uploading (and, if ``deferred``, being hashed) while part N+1 is read; then
+        a self-copy writes the md5/checksums, known only at the end, into the metadata."""
+        parts = _Parts(chunks, PART_SIZE)
         head = [await parts.next()]
         if parts.more:
             head.append(await parts.next())
@@ -208,8 +249,7 @@ class S3R2Backend:
             for part in head:
                 data += part  # grows in place: no third copy
             head.clear()
-            await self._call(self._s3.put_object, Bucket=self._bucket, Key=new.key, Body=data,
-                             **put_args(new, final_fields(new, body)), **guard)
+            await self._put_one(new, body, data, deferred, guard)
             return
         created = await self._call(self._s3.create_multipart_upload, Bucket=self._bucket, Key=new.key,
                                    **put_args(new, {}))
@@ -223,9 +263,12 @@ class S3R2Backend:
                 number += 1
                 if pending is not None:
                     await pending
-                pending = asyncio.ensure_future(self._upload(new.key, upload_id, number, data, done))
+                upload = self._upload(new.key, upload_id, number, data, done)
+                pending = asyncio.gather(upload, body.hash(data)) if deferred else asyncio.ensure_future(upload)
             if pending is not None:
                 await pending
+            if deferred:
+                body.finish()  # a checksum error aborts the upload
             done.sort(key=lambda p: int(p["PartNumber"]))
             completed = await self._call(self._s3.complete_multipart_upload, Bucket=self._bucket, Key=new.key,
                                          UploadId=upload_id, MultipartUpload={"Parts": done}, **guard)
@@ -254,8 +297,9 @@ class S3R2Backend:
 
     async def _upload(self, key: str, upload_id: str, number: int, data: bytes | bytearray,
                       done: list[dict[str, Any]]) -> None:
-        response = await self._call(self._s3.upload_part, Bucket=self._bucket, Key=key, UploadId=upload_id,
-                                    PartNumber=number, Body=data)
+        upload = functools.partial(self._s3.upload_part, Bucket=self._bucket, Key=key, UploadId=upload_id,
+                                   PartNumber=number)
+        response = await in_thread(self._pool, lambda body: upload(Body=body), data)  # the part not kept after
         done.append({"PartNumber": number, "ETag": response["ETag"]})
 
     async def delete(self, keys: Sequence[str]) -> None:

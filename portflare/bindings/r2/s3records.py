@@ -3,9 +3,15 @@ the HTTP metadata as native headers, and S3's answers and errors read back as R2
 
 What S3 cannot hold natively (R2's version, upload time in ms, md5/sha checksums, storage class, case-sensitive
 custom metadata) travels in ``x-amz-meta-r2`` (percent-encoded JSON: ``v`` version, ``h`` HTTP metadata, ``m``
-custom metadata, ``s`` storage class, ``u`` upload time, ``e`` etag, ``c`` checksums); HTTP metadata is also
-set as the native Content-Type, Cache-Control, ... so other S3 clients see it. Objects written by other tools
-read as R2 objects too (etag from the S3 ETag, custom metadata from their ``x-amz-meta-*``).
+custom metadata, ``s`` storage class, ``u`` upload time, ``e`` etag, ``c`` checksums, ``d`` the etag and md5
+are S3's ETag); HTTP metadata is also set as the native Content-Type, Cache-Control, ... so other S3 clients see
+it. Objects written by other tools read as R2 objects too (etag from the S3 ETag, custom metadata from their
+``x-amz-meta-*``).
+
+``d`` instead of ``e``: content put while its MD5 was still being computed (it goes in one PutObject, whose ETag
+S3 makes the content's MD5) carries no MD5 of its own; it reads S3's ETag as its etag and ``checksums.md5``, as
+long as ``md5_etag`` finds the ETag to be an MD5. The writer checks the ETag S3 returned and, if it is not the
+MD5, records ``e`` and ``c`` after all (``S3R2Backend._put_one``).
 """
 
 from __future__ import annotations
@@ -99,11 +105,34 @@ def object_meta(key: str, head: dict[str, Any]) -> ObjectMeta:
                           size=object_size(head), etag=raw_etag.strip('"'), uploaded_ms=modified_ms,
                           http_metadata=http, custom_metadata=user, token=raw_etag)
     fields = json.loads(unquote(encoded))
-    return ObjectMeta(key=key, version=fields["v"], size=object_size(head),
-                      etag=fields.get("e") or raw_etag.strip('"'), uploaded_ms=int(fields.get("u") or modified_ms),
-                      http_metadata=fields.get("h", {}), custom_metadata=fields.get("m", {}),
-                      checksums=fields.get("c", {}), storage_class=fields.get("s", "Standard"), token=raw_etag)
+    etag, checksums = fields.get("e"), fields.get("c", {})
+    if not etag:  # the md5 is S3's ETag ("d"); or a streamed put before its metadata copy: md5 not known yet
+        md5 = md5_etag(head) if fields.get("d") else None
+        etag = md5 or raw_etag.strip('"')
+        if md5:
+            checksums = {"md5": md5, **checksums}
+    return ObjectMeta(key=key, version=fields["v"], size=object_size(head), etag=etag,
+                      uploaded_ms=int(fields.get("u") or modified_ms), http_metadata=fields.get("h", {}),
+                      custom_metadata=fields.get("m", {}), checksums=checksums,
+                      storage_class=fields.get("s", "Standard"), token=raw_etag)
+
+
+def md5_etag(response: dict[str, Any]) -> str | None:
+    """S3's ETag for an object (a HEAD, GET or PutObject answer) if it is the MD5 of the content, else None.
+
+    S3 documents that an object written by one PutObject or CopyObject has its MD5 as ETag when it is plaintext or
+    SSE-S3 encrypted, never when it is SSE-KMS or SSE-C encrypted or was uploaded in parts (``<hex>-N``); MinIO
+    documents the same. Stores whose ETags are not MD5s for other reasons (S3 directory buckets, some gateways)
+    are caught by the writer, which compares the ETag with the MD5 it computed (``S3R2Backend._learn``)."""
+    if response.get("SSECustomerAlgorithm") or str(response.get("ServerSideEncryption", "")).startswith("aws:kms"):
+        return None
+    return v.plain_md5(str(response.get("ETag", "")))
 
 
 def final_fields(new: NewObject, body: HashingStream) -> dict[str, Any]:
     return {"u": new.uploaded_ms, "e": body.md5_hex, "c": body.checksums}
+
+
+def etag_fields(new: NewObject) -> dict[str, Any]:
+    """The fields of a put whose md5 is not known yet, and is to be read from S3's ETag."""
+    return {"u": new.uploaded_ms, "d": 1}

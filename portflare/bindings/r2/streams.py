@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterable, AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from concurrent.futures import Executor
+from typing import Any, TypeVar
 
 from portflare.api.blob import Blob
 from portflare.bindings.r2 import validate as v
@@ -13,6 +14,17 @@ from portflare.errors import JsTypeError
 from portflare.jsobject import py_value
 
 THREAD_HASH_BYTES = 256 * 1024  # below this, hashing on the loop thread costs less than a thread hop
+
+T = TypeVar("T")
+
+
+async def in_thread(executor: Executor | None, fn: Callable[[Any], T], data: Any) -> T:
+    """``fn(data)`` on an ``executor`` thread, letting go of ``data`` the moment ``fn`` returns. A pool thread
+    holds the call it ran until it next gets the GIL, after the call is reported done; meanwhile the next part of
+    a stream may be read, and a buffer kept that long would put a third part in memory."""
+    held = [data]
+    del data
+    return await asyncio.get_running_loop().run_in_executor(executor, lambda: fn(held.pop()))
 
 
 def source_of(value: Any, op: str = "put") -> tuple[AsyncIterable[bytes], int | None]:
@@ -68,8 +80,10 @@ class Hashing:
         self.length = length
         self._source = source
         self._expected = expected
+        self.verifies = expected is not None
         self._md5 = hashlib.md5()
         self._extra = v.hasher(expected[0]) if expected and expected[0] != "md5" else None
+        self._hashed = 0
         self.size = 0
         self.md5_hex = ""
         self.checksums: dict[str, str] = {}
@@ -77,19 +91,33 @@ class Hashing:
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._iterate()
 
-    def _update(self, chunk: bytes) -> None:
+    def unhashed(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def hash(self, data: bytes | bytearray) -> None:
+        if len(data) >= THREAD_HASH_BYTES:  # on a thread (hashlib lets go of the GIL): the caller sends meanwhile
+            await in_thread(None, self._update, data)
+        else:
+            self._update(data)
+
+    def _update(self, chunk: bytes | bytearray) -> None:
         self._md5.update(chunk)
         if self._extra is not None:
             self._extra.update(chunk)
+        self._hashed += len(chunk)
 
-    async def _iterate(self) -> AsyncIterator[bytes]:
-        # A large chunk is hashed on a thread (hashlib lets go of the GIL) while the backend writes it.
-        pending: asyncio.Future[None] | None = None
+    async def _chunks(self) -> AsyncIterator[bytes]:
         async for chunk in self._source:
             if not chunk:
                 continue
             self.size += len(chunk)
             v.check_size(self._op, self.size)
+            yield chunk
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        # A large chunk is hashed on a thread (hashlib lets go of the GIL) while the backend writes it.
+        pending: asyncio.Future[None] | None = None
+        async for chunk in self._chunks():
             if pending is not None:
                 await pending
                 pending = None
@@ -100,6 +128,11 @@ class Hashing:
             yield chunk
         if pending is not None:
             await pending
+        self.finish()
+
+    def finish(self) -> None:
+        if self._hashed != self.size:  # a backend hashed less (or more) than it read: never a wrong md5
+            raise AssertionError(f"{self._op}: {self._hashed} bytes hashed of {self.size}")
         self.md5_hex = self._md5.hexdigest()
         self.checksums = {"md5": self.md5_hex}
         if self._expected is not None:

@@ -11,6 +11,7 @@ import binascii
 import datetime as dt
 import hashlib
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,7 @@ HTTP_HEADERS = {"content-type": "contentType", "content-language": "contentLangu
                 "cache-control": "cacheControl", "expires": "cacheExpiry"}
 INCLUDE_VALUES = ("httpMetadata", "customMetadata")
 STORAGE_CLASSES = ("Standard", "InfrequentAccess")
+_PLAIN_MD5 = re.compile(r"^[0-9a-f]{32}$")
 
 # v4 codes and messages (spec §3.4)
 INTERNAL_ERROR = (10001, "We encountered an internal error. Please try again.")
@@ -165,6 +167,12 @@ def checksum_mismatch(op: str, name: str, expected: str, actual: str) -> JsExcep
     return JsException(f"{op}: The {display} checksum you specified did not match what we received.\n"
                        f"You provided a {display} checksum with value: {expected}\n"
                        f"Actual {display} was: {actual} (10037)")
+
+
+def plain_md5(etag: str) -> str | None:
+    """The etag itself if it has the form of a single-part MD5, else None (``<hex>-N`` multipart, or not 32 hex)."""
+    etag = etag.strip('"').lower()
+    return etag if _PLAIN_MD5.match(etag) else None
 
 
 def hasher(name: str) -> Any:
