@@ -414,3 +414,35 @@ async def test_reading_a_whole_body_is_one_read(bucket: R2Bucket, monkeypatch: p
     monkeypatch.setattr(body._body, "read", read)  # type: ignore[union-attr]
     assert len(await got.bytes()) == 3 * s3_module.READ_CHUNK
     assert reads == [None]  # one read of everything, in one thread call; not one per MiB and a join
+
+
+async def test_multipart_on_a_store_whose_part_etags_are_not_md5s(bucket: R2Bucket,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """SSE-KMS buckets and some gateways answer UploadPart and ListParts with ETags that are not the part's MD5:
+    the etag uploadPart returns must be the store's, or complete() refuses every part as not uploaded."""
+    s3 = backend_of(bucket)._s3
+
+    def disguise_answer(real: Callable[..., Any], **kwargs: Any) -> Any:
+        response = dict(real(**kwargs))
+        if "ETag" in response:
+            response["ETag"] = disguised(response["ETag"])
+        if "Parts" in response:
+            response["Parts"] = [{**part, "ETag": disguised(part["ETag"])} for part in response["Parts"]]
+        return response
+
+    def complete(real: Callable[..., Any], **kwargs: Any) -> Any:
+        parts = kwargs["MultipartUpload"]["Parts"]
+        kwargs["MultipartUpload"] = {"Parts": [{**p, "ETag": disguised(p["ETag"])} for p in parts]}  # back
+        return disguise_answer(real, **kwargs)
+
+    Calls(monkeypatch, s3, "upload_part", "list_parts", "complete_multipart_upload",
+          around={"upload_part": disguise_answer, "list_parts": disguise_answer,
+                  "complete_multipart_upload": complete})
+    first, last = b"a" * (5 * MiB), b"tail"
+    upload = await bucket.createMultipartUpload("mp")
+    parts = [await upload.uploadPart(1, first), await upload.uploadPart(2, last)]
+    assert parts[0].etag == disguised(md5_of(first)).strip('"')  # the store's, not the MD5
+    obj = await upload.complete(parts)
+    assert obj.size == len(first) + len(last) and obj.etag.endswith("-2")
+    got = await bucket.get("mp")
+    assert isinstance(got, R2ObjectBody) and await got.bytes() == first + last

@@ -153,7 +153,16 @@ def _part_fields(part: Any) -> tuple[Any, Any]:
 
 
 def multipart_etag(parts: list[PartInfo]) -> str:
-    return f"{hashlib.md5(b''.join(bytes.fromhex(p.etag) for p in parts)).hexdigest()}-{len(parts)}"
+    """S3's and R2's form: the MD5 of the parts' binary MD5s, then ``-<number of parts>``. A part etag that is
+    not an MD5 (a store whose part ETags are opaque) takes part as its text, so the result stays stable."""
+    return f"{hashlib.md5(b''.join(_etag_bytes(p.etag) for p in parts)).hexdigest()}-{len(parts)}"
+
+
+def _etag_bytes(etag: str) -> bytes:
+    try:
+        return bytes.fromhex(etag) if len(etag) == 32 else etag.encode()
+    except ValueError:
+        return etag.encode()
 
 
 def check_parts(upload_parts: Mapping[int, PartInfo], requested: Any) -> list[PartInfo]:

@@ -352,13 +352,16 @@ class S3R2Backend:
                 data = spool
             with map_s3_errors("uploadPart"):
                 try:
-                    await self._call(self._s3.upload_part, Bucket=self._bucket, Key=key, UploadId=upload_id,
-                                     PartNumber=part_number, Body=data, ContentLength=body.size)
+                    sent = await self._call(self._s3.upload_part, Bucket=self._bucket, Key=key, UploadId=upload_id,
+                                            PartNumber=part_number, Body=data, ContentLength=body.size)
                 except ClientError as exc:
                     if error_code(exc) in ("NoSuchUpload", *MISSING):
                         return None
                     raise
-        return PartInfo(part_number, body.md5_hex, body.size)
+        # The part's etag is the store's: complete() checks the caller's etags against ListParts, and
+        # CompleteMultipartUpload wants them back. It is the part's MD5 on AWS, MinIO and moto, but not under
+        # SSE-KMS/SSE-C, nor on every gateway; the part's MD5 would make complete() refuse every part there.
+        return PartInfo(part_number, str(sent.get("ETag") or body.md5_hex).strip('"'), body.size)
 
     async def _upload_exists(self, key: str, upload_id: str, op: str) -> bool:
         """Whether ``upload_id`` is in progress for exactly ``key`` (not every store checks the key itself)."""
