@@ -17,11 +17,9 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from portflare.bindings.d1.base import SqlError
-from portflare.bindings.d1.translate_types import INTEGER, NO_LIMIT, numeric_text, value_type
+from portflare.bindings.d1.translate_types import INTEGER, NO_LIMIT, count_value, value_type
 from portflare.bindings.d1.translate_values import (
     COMPUTED,
-    MISMATCH,
     POSTGRES,
     ascii_case,
     call,
@@ -307,7 +305,7 @@ def _bound(clause: exp.Expr, kind: str, context: Context) -> bool:
     value_node = clause.expression
     value = literal_value(value_node)
     if value is not COMPUTED:
-        number = _integer(value)
+        number = count_value(value)
         if number < 0:
             return True
         clause.set("expression", exp.Literal.number(number))
@@ -320,14 +318,3 @@ def _bound(clause: exp.Expr, kind: str, context: Context) -> bool:
     typed = server_cast(value_node.copy(), "BIGINT")
     clause.set("expression", call(f"pf_{kind}", typed))
     return False
-
-
-def _integer(value: object) -> int:
-    """A LIMIT/OFFSET value as SQLite takes it: an integer, or a REAL or text holding one; else a mismatch."""
-    if isinstance(value, str):
-        value = numeric_text(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int):
-        raise SqlError("datatype mismatch", MISMATCH)
-    return value

@@ -308,14 +308,10 @@ def coerce(value: int | float | str | bytes | None, kind: str) -> int | float | 
             return None if value is None else _mismatch("a BLOB in a mixed-type expression")
         return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else text_of(value)
     if kind in ("limit", "offset"):
-        number = numeric_text(value) if isinstance(value, str) else value
-        if isinstance(number, float) and number.is_integer():
-            number = int(number)
-        if not isinstance(number, int):
-            raise SqlError("datatype mismatch", "SQLITE_MISMATCH")  # SQLite's own words for a bad LIMIT
-        if number < 0:
+        count = count_value(value)
+        if count < 0:
             return NO_LIMIT if kind == "limit" else 0
-        return number
+        return count
     if isinstance(value, str):
         number = numeric_text(value)
         if number is None:
@@ -325,6 +321,18 @@ def coerce(value: int | float | str | bytes | None, kind: str) -> int | float | 
         if not value.is_integer():
             return _mismatch(f"{real_text(value)} in an INTEGER column (SQLite would store a REAL)")
         return int(value)
+    return value
+
+
+def count_value(value: object) -> int:
+    """A LIMIT or OFFSET value as SQLite takes it: an integer, or a REAL or text holding one; anything else is
+    refused in SQLite's own words."""
+    if isinstance(value, str):
+        value = numeric_text(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise SqlError("datatype mismatch", "SQLITE_MISMATCH")
     return value
 
 
