@@ -35,7 +35,14 @@ from portflare.bindings.d1.translate_types import (
     stored_affinity,
     value_type,
 )
-from portflare.bindings.d1.translate_values import POSTGRES, call, literal_value, server_cast, stored_column
+from portflare.bindings.d1.translate_values import (
+    POSTGRES,
+    call,
+    is_number,
+    literal_value,
+    server_cast,
+    stored_column,
+)
 
 if TYPE_CHECKING:
     from portflare.bindings.d1.translate import Context
@@ -286,8 +293,7 @@ def _compare_call(raw: exp.Expr, other: exp.Expr, context: Context, binary: bool
         return call("pf_json_cmp_num", subject, other.copy())
     if kind == TEXT:
         return call("pf_json_cmp_text", subject, other.copy())
-    # A bound value: numbers have MySQL's binary collation, text the database's.
-    return exp.If(this=exp.EQ(this=call("COLLATION", other.copy()), expression=exp.Literal.string("binary")),
+    return exp.If(this=is_number(other),  # a bound value: a number or a text, known only when it runs
                   true=call("pf_json_cmp_num", subject, other.copy()),
                   false=call("pf_json_cmp_text", subject.copy(), other.copy()))
 

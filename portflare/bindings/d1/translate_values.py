@@ -419,14 +419,14 @@ def mysql_cast(value: exp.Expr, kind: str | None, target: str) -> exp.Expr:
             return truncated
         if kind in (TEXT, BLOB):
             return call("pf_int_text", value)
-        return exp.If(this=_is_number(value), true=truncated, false=call("pf_int_text", value.copy()))
+        return exp.If(this=is_number(value), true=truncated, false=call("pf_int_text", value.copy()))
     if target == REAL:
         as_double = exp.Add(this=exp.Paren(this=value), expression=exp.Literal.number("0e0"))
         if kind in NUMBERS:
             return as_double
         if kind in (TEXT, BLOB):
             return call("pf_real_parse", value)
-        return exp.If(this=_is_number(value), true=as_double, false=call("pf_real_parse", value.copy()))
+        return exp.If(this=is_number(value), true=as_double, false=call("pf_real_parse", value.copy()))
     if target == NUMERIC:
         decimal = server_cast(value, "DECIMAL(65, 30)", MYSQL)
         if kind in NUMBERS:
@@ -434,11 +434,11 @@ def mysql_cast(value: exp.Expr, kind: str | None, target: str) -> exp.Expr:
         parsed = server_cast(call("pf_real_parse", value.copy()), "DECIMAL(65, 30)", MYSQL)
         if kind in (TEXT, BLOB):
             return parsed
-        return exp.If(this=_is_number(value), true=decimal, false=parsed)
+        return exp.If(this=is_number(value), true=decimal, false=parsed)
     return server_cast(value, "BINARY", MYSQL)
 
 
-def _is_number(value: exp.Expr) -> exp.Expr:
+def is_number(value: exp.Expr) -> exp.Expr:
     """MySQL: true for a numeric value (numbers have the binary collation; text has the database's)."""
     return exp.EQ(this=call("COLLATION", value.copy()), expression=exp.Literal.string("binary"))
 
