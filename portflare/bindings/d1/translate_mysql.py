@@ -95,15 +95,13 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
         for action in tree.args.get("actions") or []:
             if isinstance(action, exp.ColumnDef) and table is not None:
                 _column_def(action, table, context)
-        sqlite_semantics(tree, context)
         _expressions(tree, context)
         return Translation("", kind="ddl", returns_rows=False, table=tree.this.name)
     if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Delete)):
         raise context.error(f"{tree.key.upper()} statements")
     resolve_rowid(tree, context)
     name_projections(tree, original)
-    json_columns = sqlite_semantics(tree, context)
-    _expressions(tree, context)
+    json_columns = _expressions(tree, context)
     kind = statement_kind(tree)
     hide = has_star(tree) and any(t.rowid is None for t in context.aliases.values())
     if isinstance(tree, exp.Insert):
@@ -121,12 +119,15 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
     return Translation("", kind=kind, hide_rowid=hide, json_columns=json_columns)
 
 
-def _expressions(tree: exp.Expr, context: Context) -> None:
-    """The dialect's own passes, after ``sqlite_semantics``: date and time functions, integer division."""
+def _expressions(tree: exp.Expr, context: Context) -> tuple[int, ...]:
+    """The passes every statement's expressions get: SQLite's values (``sqlite_semantics``), then this
+    dialect's own: date and time functions, integer division. Returns the select positions holding JSON."""
+    json_columns = sqlite_semantics(tree, context)
     rewrite_functions(tree, context, lambda name, args, node: _function(name, args, context))
     for division in list(tree.find_all(exp.Div)):
         if _integral(division.this, context) and _integral(division.expression, context):
             division.replace(exp.IntDiv(this=division.this, expression=division.expression))
+    return json_columns
 
 
 def _integral(node: exp.Expr, context: Context) -> bool:
@@ -236,7 +237,6 @@ def _create(tree: exp.Create, context: Context) -> Translation:
                              exp.ColumnConstraint(kind=exp.UniqueColumnConstraint())]))
         name_checks(schema, context.original, table_level=True)
         tree.set("properties", None)
-        sqlite_semantics(tree, context)
         _expressions(tree, context)
         after = rowid_triggers(table) if table.rowid is not None or hidden else ()
         return Translation("", kind="ddl", returns_rows=False, table=table.name, after=after)
@@ -255,11 +255,9 @@ def _create(tree: exp.Create, context: Context) -> Translation:
                 info = table.column(column.name) if isinstance(column, exp.Column) else None
                 if info is not None and _text_like(info.affinity, info.declared):
                     column.replace(exp.Anonymous(this=column.name, expressions=[exp.Literal.number(INDEX_PREFIX)]))
-        sqlite_semantics(tree, context)
         _expressions(tree, context)
         return Translation("", kind="ddl", returns_rows=False)
     if kind == "VIEW":
-        sqlite_semantics(tree, context)
         _expressions(tree, context)
         return Translation("", kind="ddl", returns_rows=False)
     raise context.error(f"CREATE {kind}")

@@ -82,14 +82,12 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
                 table = context.catalog.table(tree.this.name)
                 if table is not None:
                     _column_def(action, table, context)
-        sqlite_semantics(tree, context)
         _expressions(tree, context)
         return Translation("", kind="ddl", returns_rows=False, table=tree.this.name)
     if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Delete)):
         raise context.error(f"{tree.key.upper()} statements")
     resolve_rowid(tree, context)
     name_projections(tree, original)
-    sqlite_semantics(tree, context)
     _expressions(tree, context)
     kind = statement_kind(tree)
     hide = has_star(tree) and any(t.rowid is None for t in context.aliases.values())
@@ -106,7 +104,9 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
 
 
 def _expressions(tree: exp.Expr, context: Context) -> None:
-    """The dialect's own passes, after ``sqlite_semantics``: date and time functions, blobs, booleans."""
+    """The passes every statement's expressions get: SQLite's values (``sqlite_semantics``), then this
+    dialect's own: date and time functions, blobs, booleans."""
+    sqlite_semantics(tree, context)
     rewrite_functions(tree, context, lambda name, args, node: _function(name, args, node, context))
     for blob in list(tree.find_all(exp.HexString)):
         blob.replace(exp.Anonymous(this="DECODE", expressions=[exp.Literal.string(str(blob.this)),
@@ -255,7 +255,6 @@ def _create(tree: exp.Create, context: Context) -> Translation:
                 constraints=[exp.ColumnConstraint(kind=exp.UniqueColumnConstraint())]))
         name_checks(schema, context.original, table_level=False)
         tree.set("properties", None)
-        sqlite_semantics(tree, context)
         _expressions(tree, context)
         after: tuple[str, ...] = ()
         if table.rowid is not None or hidden:
@@ -267,7 +266,6 @@ def _create(tree: exp.Create, context: Context) -> Translation:
                      f"EXECUTE FUNCTION pf_rowid({literal}, {mode})",)
         return Translation("", kind="ddl", returns_rows=False, table=table.name, after=after)
     if kind in ("INDEX", "VIEW"):
-        sqlite_semantics(tree, context)
         _expressions(tree, context)
         return Translation("", kind="ddl", returns_rows=False)
     raise context.error(f"CREATE {kind}")
