@@ -21,7 +21,7 @@ from portflare.bindings.queues import codec
 from portflare.bindings.queues import validate as v
 from portflare.bindings.queues.base import Delivery, QueueBackend
 from portflare.bindings.queues.batch import Action, Decision, Message, MessageBatch, Outcome, decide
-from portflare.config import QueueConsumer
+from portflare.config import QUEUE_LIMITS, QueueConsumer
 from portflare.runtime.events import WaitUntilError
 
 log = logging.getLogger("portflare.queues")
@@ -41,7 +41,8 @@ def batch_ready(count: int, max_size: int, deadline: float | None, now: float) -
 
 
 def concurrency_limit(settings: QueueConsumer) -> int:
-    return min(settings.max_concurrency or v.MAX_CONCURRENCY, v.MAX_CONCURRENCY)
+    most = QUEUE_LIMITS["max_concurrency"][1]
+    return min(settings.max_concurrency or most, most)
 
 
 def exhausted(attempts: int, max_retries: int) -> bool:

@@ -20,12 +20,6 @@ MAX_BATCH_BYTES = 256_000
 MAX_DELAY_SECONDS = 43_200  # 12 h, for delaySeconds, retry delays and delivery_delay
 CONTENT_TYPES = ("text", "bytes", "json", "v8")
 
-# Consumer settings (wrangler's ranges; see bindings.md §4.3)
-MAX_BATCH_SIZE = 100
-MAX_BATCH_TIMEOUT = 60
-MAX_RETRIES = 100
-MAX_CONCURRENCY = 250
-
 
 def failed(op: str, status_text: str) -> JsException:
     """The error the queue service's rejection becomes: ``Error: Queue send failed: <statusText>``."""
