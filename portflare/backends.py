@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from portflare.errors import BackendError
 
 EMBEDDED = "embedded"
+REDIS_SCHEMES = ("redis", "rediss", "valkey", "valkeys")  # a Redis or Valkey server, plain or TLS
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+from portflare.backends import REDIS_SCHEMES
 from portflare.bindings.kv.base import Entry, KVBackend
 from portflare.bindings.kv.validate import MAX_BULK_KEYS
 from portflare.migrate.endpoint import MigrateError
@@ -129,7 +130,7 @@ async def open_kv(url: str, project: Any = None, *, source: bool) -> BackendSour
             raise MigrateError(f"{url}: a sqlite URL needs a path")
         path.parent.mkdir(parents=True, exist_ok=True)
         return BackendSource(SqliteKVBackend.connect(str(path)))
-    if scheme in ("redis", "rediss", "valkey", "valkeys"):
+    if scheme in REDIS_SCHEMES:
         from portflare.bindings.kv.redis import RedisKVBackend, client_from_url
 
         query = parse_qs(parts.query)

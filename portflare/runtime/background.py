@@ -28,15 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from portflare.backends import BackendTarget, backend_url, env_var_for, redact
-from portflare.bindings.queues import (
-    REDIS_SCHEMES,
-    open_backend,
-    queue_binding_name,
-    queue_names,
-    queue_target,
-    queue_url,
-)
+from portflare.backends import REDIS_SCHEMES, BackendTarget, backend_url, env_var_for, redact
+from portflare.bindings.queues import open_backend, queue_binding_name, queue_names, queue_target, queue_url
 from portflare.config import Config
 from portflare.runtime.consumers import Consumer, QueueHandler, backoff
 from portflare.runtime.cron import CronScheduler, ScheduledHandler, open_cron_store, parse_cron

@@ -30,8 +30,7 @@ from typing import Any, Protocol
 
 from croniter import CroniterError, croniter
 
-from portflare.backends import BackendTarget, sqlite_path
-from portflare.bindings.queues import REDIS_SCHEMES
+from portflare.backends import REDIS_SCHEMES, BackendTarget, sqlite_path
 from portflare.errors import BackendError, ConfigError
 from portflare.runtime.scheduled import ScheduledController
 from portflare.sqlitefile import connect_wal

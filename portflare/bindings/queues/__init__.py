@@ -37,9 +37,6 @@ KIND = "queues"
 JSON_DEFAULT_FROM = "2024-03-18"
 
 
-REDIS_SCHEMES = ("redis", "rediss", "valkey", "valkeys")
-
-
 def queue_names(config: Config) -> list[str]:
     """Every queue the config names: producers', consumers' and dead-letter queues, in order of appearance."""
     names = [p.queue for p in config.queue_producers]
@@ -110,5 +107,5 @@ async def open_producer(producer: QueueProducer, config: Config, state_dir: Path
                  default_content_type=default_content_type(config))
 
 
-__all__ = ["BACKENDS", "REDIS_SCHEMES", "Queue", "open_backend", "open_binding", "open_producer",
-           "queue_binding_name", "queue_names", "queue_target", "queue_url"]
+__all__ = ["BACKENDS", "Queue", "open_backend", "open_binding", "open_producer", "queue_binding_name",
+           "queue_names", "queue_target", "queue_url"]
