@@ -163,4 +163,3 @@ def run(settings: ServerSettings, *, host: str, port: int, reload: bool, workers
                     date_header=True, access_log=settings.dev, **options)
         if marker.exists():
             sys.exit(STARTUP_FAILURE)
-

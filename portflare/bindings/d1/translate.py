@@ -489,6 +489,7 @@ class TimeDialect:
     strftime: Callable[[str], str | None]  # an SQLite format -> the dialect's format string, or None
     special: dict[str, str] = field(default_factory=dict)  # strftime codes the format cannot write -> over __t__
 
+
 _SECONDS = {"DAY": 86400, "HOUR": 3600, "MINUTE": 60, "SECOND": 1}
 # A fractional month or year adds that fraction of 30 or 365 days (SQLite's date.c).
 _DAYS_PER = {"MONTH": 30, "YEAR": 365}
@@ -637,14 +638,6 @@ def rewrite_functions(tree: exp.Expr, context: Context, rewrite: Callable[[str, 
         return node if result is None else result
 
     return tree.transform(visit, copy=False)
-
-
-
-
-
-
-
-
 
 
 def has_star(tree: exp.Expr) -> bool:

@@ -295,4 +295,3 @@ def _column_def(column: exp.ColumnDef, table: TableInfo, context: Context) -> No
         constraints.append(exp.ColumnConstraint(
             kind=exp.CollateColumnConstraint(this=exp.Identifier(this="C", quoted=True))))
     column.set("constraints", constraints)
-

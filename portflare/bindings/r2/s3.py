@@ -62,6 +62,8 @@ COPY_LIMIT = 5 * 1024**3  # the largest object S3's CopyObject copies in one req
 READ_CHUNK = 1024 * 1024
 READ_ATTEMPTS = 5  # a ranged get racing with writers of the same key starts over at most this often
 THREADS = 16
+
+
 class S3R2Backend:
     def __init__(self, client: Any, bucket: str, *, threads: int = THREADS) -> None:
         self._s3 = client
