@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import re
 from typing import Any
 
@@ -69,7 +70,7 @@ class TextEncoder:
 class TextDecoder:
     def __init__(self, label: str = "utf-8", options: Any = None) -> None:
         try:
-            self.encoding = _normal_label(label)
+            self.encoding = codecs.lookup(label.strip()).name  # "utf8", "UTF-8" -> "utf-8"
         except LookupError:
             raise JsRangeError(f'Invalid or unsupported encoding label "{label}"') from None
         self.fatal = bool(getattr(options, "get", lambda *_: False)("fatal", False))
@@ -86,10 +87,3 @@ class TextDecoder:
             return raw.decode(self.encoding, "strict" if self.fatal else "replace")
         except UnicodeDecodeError:
             raise JsTypeError("The encoded data was not valid.") from None
-
-
-def _normal_label(label: str) -> str:
-    import codecs
-
-    name = codecs.lookup(label.strip()).name
-    return "utf-8" if name == "utf-8" else name
