@@ -205,9 +205,7 @@ def stored_column(node: exp.Expr, context: Context) -> ColumnInfo | None:
     table = _insert_table(insert, context)
     if table is None:
         return None
-    target = insert.this
-    names = [e.name for e in target.expressions] if isinstance(target, exp.Schema) else \
-        [c.name for c in table.columns]
+    names = _insert_columns(insert, table)
     index = int(node.index or 0)
     return table.column(names[index]) if index < len(names) else None
 
@@ -291,9 +289,7 @@ def assignments(tree: exp.Expr, context: Context) -> None:
         table = _insert_table(tree, context)
         if table is None:
             return
-        target = tree.this
-        columns = [e.name for e in target.expressions] if isinstance(target, exp.Schema) else \
-            [c.name for c in table.columns]
+        columns = _insert_columns(tree, table)
         source = tree.expression
         rows: list[list[exp.Expr]] = []
         if isinstance(source, exp.Values):
@@ -321,6 +317,12 @@ def _insert_table(tree: exp.Insert, context: Context) -> TableInfo | None:
     target = tree.this
     table = target.this if isinstance(target, exp.Schema) else target
     return context.catalog.table(table.name) if isinstance(table, exp.Table) else None
+
+
+def _insert_columns(tree: exp.Insert, table: TableInfo) -> list[str]:
+    """The columns an INSERT's values go to, in order: those it names, else all of the table's."""
+    target = tree.this
+    return [e.name for e in target.expressions] if isinstance(target, exp.Schema) else [c.name for c in table.columns]
 
 
 def _store(value: exp.Expr, column: ColumnInfo | None, context: Context) -> None:
