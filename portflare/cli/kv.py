@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from portflare import config as config_module
+from portflare.bindings import kv as kv_backends
 from portflare.bindings.kv import validate as v
 from portflare.bindings.kv.base import Entry, KVBackend
 from portflare.bindings.kv.binding import KVNamespace
@@ -69,12 +70,7 @@ def _configured(config: Config, binding: str | None, namespace_id: str | None) -
 
 async def open_backend(ns: config_module.KVNamespace, state: Path) -> KVBackend:
     """The store behind a configured namespace, as the runtime opens it (``PORTFLARE_<BINDING>`` or SQLite)."""
-    from portflare.backends import load_backend_class
-    from portflare.bindings.kv import BACKENDS
-
-    kv_target = target("kv", ns.binding, ns.id, state)
-    backend: KVBackend = await load_backend_class("kv", BACKENDS, kv_target).open(kv_target)
-    return backend
+    return await kv_backends.open_backend(target("kv", ns.binding, ns.id, state))
 
 
 def _with_backend(config: Config, binding: str | None, namespace_id: str | None, persist_to: str | None,

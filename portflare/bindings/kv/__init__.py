@@ -7,6 +7,7 @@ Backends by ``PORTFLARE_<BINDING>`` URL: unset/``sqlite:///path`` → SQLite (em
 from __future__ import annotations
 
 from portflare.backends import BackendTarget, load_backend_class
+from portflare.bindings.kv.base import KVBackend
 from portflare.bindings.kv.binding import KVNamespace
 
 BACKENDS = {
@@ -19,9 +20,13 @@ BACKENDS = {
 }
 
 
+async def open_backend(target: BackendTarget) -> KVBackend:
+    backend: KVBackend = await load_backend_class("kv", BACKENDS, target).open(target)
+    return backend
+
+
 async def open_binding(target: BackendTarget) -> KVNamespace:
-    backend = await load_backend_class("kv", BACKENDS, target).open(target)
-    return KVNamespace(backend)
+    return KVNamespace(await open_backend(target))
 
 
-__all__ = ["BACKENDS", "KVNamespace", "open_binding"]
+__all__ = ["BACKENDS", "KVNamespace", "open_backend", "open_binding"]
