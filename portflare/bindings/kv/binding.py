@@ -95,7 +95,7 @@ def _value_source(value: Any) -> bytes | AsyncIterable[Any]:
     """workerd's put() body check, before any I/O: a stream is returned unread."""
     value = py_value(value)
     if isinstance(value, str):
-        return v.usv(value).encode("utf-8")
+        return v.utf8(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, AsyncIterable):
@@ -195,10 +195,7 @@ class KVNamespace:
         anything is stored: bad input stores nothing."""
         if options is None and not kwargs and type(key) is str and type(value) is str:  # the common case
             key = v.validate_key("PUT", key)
-            try:
-                data = value.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate
-                data = v.usv(value).encode("utf-8")
+            data = v.utf8(value)
             v.check_value_size(len(data))
             await self._backend.put(key, data, None, None)
             return

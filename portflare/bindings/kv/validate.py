@@ -91,6 +91,14 @@ def usv(text: str) -> str:
     return text
 
 
+def utf8(text: str) -> bytes:
+    """``usv(text)`` in UTF-8, encoded once when it has no lone surrogate (as nearly every value has none)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return usv(text).encode("utf-8")
+
+
 def key_name(key: Any) -> str:
     """The key as a string, as JS coerces it (``kv.get(42)`` reads ``"42"``)."""
     if isinstance(key, str):
