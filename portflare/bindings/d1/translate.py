@@ -644,9 +644,7 @@ def has_star(tree: exp.Expr) -> bool:
     select = tree
     while isinstance(select, exp.SetOperation):
         select = select.this
-    if not isinstance(select, exp.Select):
-        return False
-    return any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star) for e in select.expressions)
+    return isinstance(select, exp.Select) and translate_values.selects_star(select)
 
 
 def statement_kind(tree: exp.Expr) -> str:

@@ -34,6 +34,7 @@ from portflare.bindings.d1.translate_values import (
     literal_value,
     mark,
     mysql_cast,
+    selects_star,
     server_cast,
     to_text,
 )
@@ -179,8 +180,7 @@ def mixed_projections(tree: exp.Expr, context: Context) -> list[int]:
     ``ifnull(avg(x), 0)``): each branch is written as JSON of its own type and the row value read back from it.
     Returns the positions (MySQL reads them as JSON; PostgreSQL's json type is decoded by the driver)."""
     select = tree
-    if not isinstance(select, exp.Select) or any(
-            isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star) for e in select.expressions):
+    if not isinstance(select, exp.Select) or selects_star(select):
         return []
     positions = []
     for index, item in enumerate(select.expressions):

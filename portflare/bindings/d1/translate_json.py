@@ -40,6 +40,7 @@ from portflare.bindings.d1.translate_values import (
     call,
     is_number,
     literal_value,
+    selects_star,
     server_cast,
     stored_column,
 )
@@ -192,7 +193,7 @@ def _rewrite(node: exp.Expr, context: Context) -> int | None:
         top = holder is root or (isinstance(root, exp.SetOperation) and holder.parent is root)
         if not top and not (pg and _is_in_from(holder)):
             raise context.error("json_extract() in the select list of a subquery")
-        if any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star) for e in holder.expressions):
+        if selects_star(holder):
             raise context.error("json_extract() next to * in the select list")
         value.replace(raw)
         return int(item.index or 0) if top and not pg else None

@@ -86,6 +86,11 @@ def number(value: int | float) -> exp.Expr:
     return exp.Literal.number(value) if value >= 0 else exp.Neg(this=exp.Literal.number(-value))
 
 
+def selects_star(select: exp.Select) -> bool:
+    """``*`` or ``t.*`` is among the select items."""
+    return any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star) for e in select.expressions)
+
+
 class _Computed(Enum):
     VALUE = "computed"
 
