@@ -592,6 +592,26 @@ async def test_sqlite_rules_for_casts_round_substr_and_text(db: D1Database) -> N
     assert await db.prepare("SELECT n FROM t LIMIT -1").raw() == [[7]]
 
 
+async def test_values_read_back_by_type_next_to_a_star(db: D1Database) -> None:
+    # A mixed-type coalesce and json_extract stand beside `t.*`, whose width only the server knows: their
+    # values must still come back with SQLite's types (MySQL gave '5' for 5, PostgreSQL failed on 'none').
+    await db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, j TEXT)")
+    await db.batch([db.prepare("INSERT INTO t (n, j) VALUES (?, ?)").bind(5, '{"a": 1.5}'),
+                    db.prepare("INSERT INTO t (n, j) VALUES (?, ?)").bind(None, '{"a": "x"}')])
+    behind = await db.prepare("SELECT t.*, coalesce(n, 'none') AS c, json_extract(j, '$.a') AS x "
+                              "FROM t ORDER BY id").raw()
+    assert behind == [[1, 5, '{"a": 1.5}', 5, 1.5], [2, None, '{"a": "x"}', "none", "x"]]
+    before = await db.prepare("SELECT coalesce(n, 'none') AS c, * FROM t ORDER BY id").raw()
+    assert before == [[5, 1, 5, '{"a": 1.5}'], ["none", 2, None, '{"a": "x"}']]
+    joined = await db.prepare("SELECT 1 AS one, * FROM t JOIN t AS u ON u.id = t.id WHERE t.id = 1").raw()
+    assert joined == [[1, 1, 5, '{"a": 1.5}', 1, 5, '{"a": 1.5}']]  # a late bare * is every source's columns
+    between = "SELECT t.*, coalesce(n, 'none') AS c, t.* FROM t ORDER BY id"
+    if isinstance(db.backend, ServerD1Backend) and db.backend.dialect == "mysql":
+        assert "between two * in the select list" in await _error(db.prepare(between).raw())
+    else:
+        assert (await db.prepare(between).raw())[1] == [2, None, '{"a": "x"}', "none", 2, None, '{"a": "x"}']
+
+
 async def test_recursive_cte_has_no_iteration_limit(db: D1Database) -> None:
     # MariaDB's default max_recursive_iterations (1000) silently cut this to 1001 rows.
     row = await db.prepare("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000) "

@@ -143,8 +143,10 @@ class MysqlD1Backend(ServerD1Backend):
                 extra_row_id = int(rows[-1][-1])
             columns, rows = columns[:-1], [r[:-1] for r in rows]
         if translation.json_columns:
-            rows = [tuple(sqlite_json(v) if i in translation.json_columns else v for i, v in enumerate(r))
-                    for r in rows]
+            # Negative positions count from the row's end (they stand behind a * the translation can't count).
+            width = len(columns)
+            json_at = {p % width for p in translation.json_columns} if width else set()
+            rows = [tuple(sqlite_json(v) if i in json_at else v for i, v in enumerate(r)) for r in rows]
         if translation.hide_rowid:
             keep = [i for i, c in enumerate(columns) if c != "rowid"]
             columns = tuple(columns[i] for i in keep)

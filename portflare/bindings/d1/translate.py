@@ -64,7 +64,7 @@ class Translation:
     returns_rows: bool = True
     extra_column: bool = False  # the last result column is ours (the inserted rowid, or a row marker)
     hide_rowid: bool = False  # a * over a table with a hidden rowid column: drop result columns named rowid
-    json_columns: tuple[int, ...] = ()  # result positions holding JSON to read back as SQLite values
+    json_columns: tuple[int, ...] = ()  # result positions holding JSON to read back (negative: from the end)
     casts: tuple[int, ...] = ()  # postgres: parameters typed by their value (``__pfcastN__`` in ``sql``)
     after: tuple[str, ...] = ()  # statements to run right after ``sql`` (a DDL's companions)
     table: str | None = None  # the table an INSERT, UPDATE, DELETE or DDL acts on

@@ -34,7 +34,7 @@ from portflare.bindings.d1.translate_values import (
     literal_value,
     mark,
     mysql_cast,
-    selects_star,
+    result_position,
     server_cast,
     to_text,
 )
@@ -180,7 +180,7 @@ def mixed_projections(tree: exp.Expr, context: Context) -> list[int]:
     ``ifnull(avg(x), 0)``): each branch is written as JSON of its own type and the row value read back from it.
     Returns the positions (MySQL reads them as JSON; PostgreSQL's json type is decoded by the driver)."""
     select = tree
-    if not isinstance(select, exp.Select) or selects_star(select):
+    if not isinstance(select, exp.Select):
         return []
     positions = []
     for index, item in enumerate(select.expressions):
@@ -190,6 +190,9 @@ def mixed_projections(tree: exp.Expr, context: Context) -> list[int]:
         types = {value_type(b, context) for b in branches(value)} - {NULL}
         if len(types) <= 1 and None not in types:
             continue
+        position = result_position(select, index)
+        if position is None and context.dialect != POSTGRES:  # PostgreSQL's json type is decoded by type
+            raise context.error("a coalesce/CASE of mixed types between two * in the select list")
         for branch in branches(value):
             if branch.parent is not None:
                 branch.replace(_json_of(branch, context))
@@ -197,7 +200,8 @@ def mixed_projections(tree: exp.Expr, context: Context) -> list[int]:
             value.set("default", exp.Null())
         if context.dialect == POSTGRES:
             value.replace(server_cast(value.copy(), "JSON"))
-        positions.append(index)
+        elif position is not None:
+            positions.append(position)
     return positions
 
 

@@ -40,7 +40,7 @@ from portflare.bindings.d1.translate_values import (
     call,
     is_number,
     literal_value,
-    selects_star,
+    result_position,
     server_cast,
     stored_column,
 )
@@ -193,10 +193,11 @@ def _rewrite(node: exp.Expr, context: Context) -> int | None:
         top = holder is root or (isinstance(root, exp.SetOperation) and holder.parent is root)
         if not top and not (pg and _is_in_from(holder)):
             raise context.error("json_extract() in the select list of a subquery")
-        if selects_star(holder):
-            raise context.error("json_extract() next to * in the select list")
+        position = result_position(holder, int(item.index or 0))
+        if position is None and not pg:
+            raise context.error("json_extract() between two * in the select list")
         value.replace(raw)
-        return int(item.index or 0) if top and not pg else None
+        return position if top and not pg else None
     if parent is None:
         raise context.error("json_extract() as a whole statement")
     if isinstance(parent, tuple(_FLIP)):

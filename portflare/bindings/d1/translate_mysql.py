@@ -99,6 +99,7 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
         return Translation("", kind="ddl", returns_rows=False, table=tree.this.name)
     if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Delete)):
         raise context.error(f"{tree.key.upper()} statements")
+    _qualify_late_stars(tree, context)
     resolve_rowid(tree, context)
     name_projections(tree, original)
     json_columns = _expressions(tree, context)
@@ -117,6 +118,29 @@ def translate_tree(tree: exp.Expr, context: Context, original: str) -> Translati
         returns = bool(tree.args.get("returning"))
         return Translation("", kind=kind, returns_rows=returns, table=target_table(tree), hide_rowid=hide)
     return Translation("", kind=kind, hide_rowid=hide, json_columns=json_columns)
+
+
+def _qualify_late_stars(tree: exp.Expr, context: Context) -> None:
+    """MySQL takes a bare ``*`` only as the first select item (``SELECT x, * FROM t`` is a syntax error there);
+    SQLite anywhere. A later one becomes ``t.*`` for each table of the FROM clause and its joins, in order,
+    which is what SQLite's ``*`` expands to."""
+    for select in list(tree.find_all(exp.Select)):
+        items = select.expressions
+        if not any(isinstance(item, exp.Star) for item in items[1:]):
+            continue
+        from_ = select.args.get("from_") or select.args.get("from")
+        sources = [from_.this] if from_ is not None else []
+        sources += [join.this for join in select.args.get("joins") or ()]
+        names = [source.alias_or_name for source in sources]
+        if not names or not all(names):
+            raise context.error("* after other select items, with a source that has no name")
+        expanded: list[exp.Expr] = []
+        for index, item in enumerate(items):
+            if index and isinstance(item, exp.Star):
+                expanded += [exp.Column(this=exp.Star(), table=exp.to_identifier(name)) for name in names]
+            else:
+                expanded.append(item)
+        select.set("expressions", expanded)
 
 
 def _expressions(tree: exp.Expr, context: Context) -> tuple[int, ...]:

@@ -88,7 +88,23 @@ def number(value: int | float) -> exp.Expr:
 
 def selects_star(select: exp.Select) -> bool:
     """``*`` or ``t.*`` is among the select items."""
-    return any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star) for e in select.expressions)
+    return any(_is_star(e) for e in select.expressions)
+
+
+def _is_star(item: exp.Expr) -> bool:
+    return isinstance(item, exp.Star) or (isinstance(item, exp.Column) and item.is_star)
+
+
+def result_position(select: exp.Select, index: int) -> int | None:
+    """Where select item ``index`` lands in a result row. A ``*`` expands to columns the translation does not
+    count, so behind one the position is counted from the row's end (negative); between two it can't be known
+    (None)."""
+    items = select.expressions
+    if not any(_is_star(e) for e in items[:index]):
+        return index
+    if not any(_is_star(e) for e in items[index + 1:]):
+        return index - len(items)
+    return None
 
 
 class _Computed(Enum):
