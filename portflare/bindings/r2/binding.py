@@ -159,10 +159,8 @@ def multipart_etag(parts: list[PartInfo]) -> str:
 
 
 def _etag_bytes(etag: str) -> bytes:
-    try:
-        return bytes.fromhex(etag) if len(etag) == 32 else etag.encode()
-    except ValueError:
-        return etag.encode()
+    md5 = v.plain_md5(etag)
+    return bytes.fromhex(md5) if md5 is not None else etag.encode()
 
 
 def check_parts(upload_parts: Mapping[int, PartInfo], requested: Any) -> list[PartInfo]:
